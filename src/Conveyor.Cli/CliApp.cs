@@ -1,0 +1,88 @@
+using System.CommandLine;
+using System.Data.Common;
+using System.Net.Sockets;
+using Conveyor.Cli.Commands;
+using Conveyor.Storage;
+
+namespace Conveyor.Cli;
+
+/// <summary>The conveyor command line: a thin layer over the public API.</summary>
+public static class CliApp
+{
+    public static RootCommand Build(CliSettings settings)
+    {
+        var root = new RootCommand("Conveyor: durable background jobs for .NET")
+        {
+            CommonOptions.Database,
+            CommonOptions.NoMigrate,
+            CommonOptions.Handlers,
+            CommonOptions.StrictKinds,
+        };
+        root.Add(HostCommands.Serve(settings));
+        root.Add(HostCommands.Work(settings));
+        root.Add(EnqueueCommand.Create(settings));
+        root.Add(JobCommands.Status(settings));
+        root.Add(JobCommands.Jobs(settings));
+        root.Add(JobCommands.Cancel(settings));
+        root.Add(JobCommands.Retry(settings));
+        root.Add(JobCommands.Queues(settings));
+        root.Add(JobCommands.Migrate(settings));
+        return root;
+    }
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var settings = new CliSettings();
+        var root = Build(settings);
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+                await Console.Error.WriteLineAsync("error: " + error.Message);
+            await Console.Error.WriteLineAsync("Run 'conveyor --help' for usage.");
+            return ExitCodes.BadInput;
+        }
+        return await parse.InvokeAsync();
+    }
+
+    /// <summary>Runs a command body, turning the errors users cause into clear messages and exit codes.</summary>
+    public static async Task<int> Guard(Func<Task<int>> body)
+    {
+        try
+        {
+            return await body();
+        }
+        catch (JobValidationException ex)
+        {
+            await Console.Error.WriteLineAsync("error: " + ex.Message);
+            return ExitCodes.BadInput;
+        }
+        catch (Exception ex) when (IsUnreachable(ex))
+        {
+            await Console.Error.WriteLineAsync("error: store unreachable: " + Innermost(ex).Message);
+            return ExitCodes.StoreUnreachable;
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException or StoreVersionException)
+        {
+            await Console.Error.WriteLineAsync("error: " + ex.Message);
+            return ExitCodes.BadInput;
+        }
+        catch (OperationCanceledException)
+        {
+            await Console.Error.WriteLineAsync("cancelled");
+            return 130;
+        }
+    }
+
+    private static bool IsUnreachable(Exception ex) => ex switch
+    {
+        StoreUnavailableException => true,
+        SocketException => true,
+        TimeoutException t when t.InnerException is not null => IsUnreachable(t.InnerException),
+        DbException db when db.InnerException is SocketException or TimeoutException or IOException => true,
+        UnauthorizedAccessException or IOException => true,
+        _ => ex.InnerException is not null && IsUnreachable(ex.InnerException),
+    };
+
+    private static Exception Innermost(Exception ex) => ex is StoreUnavailableException || ex.InnerException is null ? ex : Innermost(ex.InnerException);
+}

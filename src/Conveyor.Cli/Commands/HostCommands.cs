@@ -1,0 +1,139 @@
+using System.CommandLine;
+using Conveyor.Storage;
+using Conveyor.Web;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Conveyor.Cli.Commands;
+
+/// <summary><c>conveyor serve</c> (workers and the HTTP API) and <c>conveyor work</c> (workers only).</summary>
+internal static class HostCommands
+{
+    private static readonly Option<string?> Queues = new("--queues", "-q") { Description = "Queues to work, comma-separated (env CONVEYOR_QUEUES; default: default)" };
+    private static readonly Option<string?> Concurrency = new("--concurrency", "-c") { Description = "Jobs run at once (env CONVEYOR_CONCURRENCY; default: processors x 4)" };
+    private static readonly Option<string?> Lease = new("--lease") { Description = "Lease per claim, renewed by heartbeats every lease/3 (env CONVEYOR_LEASE; default 30s)" };
+    private static readonly Option<string?> PollInterval = new("--poll-interval") { Description = "Fallback poll when no wake-up arrives (env CONVEYOR_POLL_INTERVAL; default 1s)" };
+    private static readonly Option<string?> ShutdownTimeout = new("--shutdown-timeout") { Description = "On SIGINT/SIGTERM, how long running jobs may finish (env CONVEYOR_SHUTDOWN_TIMEOUT; default 30s)" };
+    private static readonly Option<string?> WorkerId = new("--worker-id") { Description = "This process's worker id (env CONVEYOR_WORKER_ID; default host-pid-random)" };
+    private static readonly Option<string?> Urls = new("--urls") { Description = "Where the HTTP API listens (env CONVEYOR_URLS; default http://127.0.0.1:5000)" };
+    private static readonly Option<string?> ApiKey = new("--api-key") { Description = "Require this key on /api routes (env CONVEYOR_API_KEY)" };
+
+    public static Command Serve(CliSettings settings)
+    {
+        var command = new Command("serve", "Run workers and the HTTP API on an embedded or shared store");
+        AddWorkerOptions(command);
+        command.Add(Urls);
+        command.Add(ApiKey);
+        command.SetAction((parse, ct) => CliApp.Guard(() => ServeAsync(parse, settings, ct)));
+        return command;
+    }
+
+    public static Command Work(CliSettings settings)
+    {
+        var command = new Command("work", "Run workers only (start more of these to scale out)");
+        AddWorkerOptions(command);
+        command.SetAction((parse, ct) => CliApp.Guard(() => WorkAsync(parse, settings, ct)));
+        return command;
+    }
+
+    private static void AddWorkerOptions(Command command)
+    {
+        command.Add(Queues);
+        command.Add(Concurrency);
+        command.Add(Lease);
+        command.Add(PollInterval);
+        command.Add(ShutdownTimeout);
+        command.Add(WorkerId);
+    }
+
+    private static ConveyorOptions Configure(ConveyorOptions o, ParseResult parse, CliSettings settings)
+    {
+        CommonOptions.ConfigureClient(o, parse, settings);
+        o.RunWorkers = true;
+        if (settings.Get(parse.GetValue(Queues), "queues") is { } queues)
+            o.Queues = [.. queues.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+        if (settings.Int(parse.GetValue(Concurrency), "concurrency") is { } concurrency)
+            o.Concurrency = concurrency;
+        if (settings.Duration(parse.GetValue(Lease), "lease") is { } lease)
+            o.Lease = lease;
+        if (settings.Duration(parse.GetValue(PollInterval), "poll-interval") is { } poll)
+            o.PollInterval = poll;
+        if (settings.Duration(parse.GetValue(ShutdownTimeout), "shutdown-timeout") is { } shutdown)
+            o.ShutdownTimeout = shutdown;
+        if (settings.Get(parse.GetValue(WorkerId), "worker-id") is { } workerId)
+            o.WorkerId = workerId;
+        return o;
+    }
+
+    /// <summary>Validates the flags before a host exists, so that bad input exits 2 with one clear line.</summary>
+    private static ConveyorOptions Validated(ParseResult parse, CliSettings settings)
+    {
+        var options = Configure(new ConveyorOptions(), parse, settings);
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException ex) when (ex is not JobValidationException)
+        {
+            throw new JobValidationException(ex.Message);
+        }
+        return options;
+    }
+
+    private static void AddConveyorHost(IServiceCollection services, ConveyorOptions validated, ParseResult parse, CliSettings settings)
+    {
+        services.AddConveyor(o => Configure(o, parse, settings));
+        // The host must wait for the worker's own shutdown sequence (finish, cancel, hand back).
+        services.Configure<HostOptions>(h => h.ShutdownTimeout = validated.ShutdownTimeout + TimeSpan.FromSeconds(15));
+        services.AddLogging(l => l
+            .AddSimpleConsole(c =>
+            {
+                c.SingleLine = true;
+                c.TimestampFormat = "HH:mm:ss.fff ";
+            })
+            .AddFilter("Microsoft.AspNetCore", LogLevel.Warning)
+            .AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning));
+    }
+
+    private static async Task<int> ServeAsync(ParseResult parse, CliSettings settings, CancellationToken ct)
+    {
+        var options = Validated(parse, settings);
+        var urls = settings.Get(parse.GetValue(Urls), "urls", "http://127.0.0.1:5000")!;
+        var apiKey = settings.Get(parse.GetValue(ApiKey), "api-key");
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls(urls);
+        AddConveyorHost(builder.Services, options, parse, settings);
+        await using var app = builder.Build();
+        app.MapConveyor(apiKey);
+        await StartWithBannerAsync(app, app.Services, "serve", urls, ct);
+        await app.WaitForShutdownAsync(CancellationToken.None);
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> WorkAsync(ParseResult parse, CliSettings settings, CancellationToken ct)
+    {
+        var options = Validated(parse, settings);
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = true });
+        AddConveyorHost(builder.Services, options, parse, settings);
+        using var host = builder.Build();
+        await StartWithBannerAsync(host, host.Services, "work", null, ct);
+        await host.WaitForShutdownAsync(CancellationToken.None);
+        return ExitCodes.Ok;
+    }
+
+    private static async Task StartWithBannerAsync(IHost host, IServiceProvider services, string mode, string? urls, CancellationToken ct)
+    {
+        var options = services.GetRequiredService<ConveyorOptions>();
+        var store = services.GetRequiredService<IConveyorStore>();
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Conveyor");
+        await host.StartAsync(ct);
+        logger.LogInformation(
+            "Conveyor {Mode} started. Store: {Store} | queues: {Queues} | concurrency: {Concurrency} | worker id: {WorkerId} | kinds: {Kinds}{Url}",
+            mode, store.Description, string.Join(",", options.Queues), options.Concurrency, options.WorkerId,
+            string.Join(",", options.RegisteredKinds.Select(k => k.Kind)), urls is null ? "" : " | listening on " + urls);
+    }
+}

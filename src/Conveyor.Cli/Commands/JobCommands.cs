@@ -1,0 +1,158 @@
+using System.CommandLine;
+using Conveyor.Storage;
+using Conveyor.Web;
+using Microsoft.Extensions.DependencyInjection;
+using Spectre.Console;
+
+namespace Conveyor.Cli.Commands;
+
+/// <summary>The read and manage commands: status, jobs, cancel, retry, queues, migrate.</summary>
+internal static class JobCommands
+{
+    private static readonly Argument<long> Id = new("id") { Description = "The job id" };
+    private static readonly Option<bool> Follow = new("--follow", "-f") { Description = "Keep watching until the job finishes; exit 0 completed, 1 failed or cancelled" };
+    private static readonly Option<string?> State = new("--state") { Description = "scheduled, queued, running, completed, failed or cancelled" };
+    private static readonly Option<string?> Queue = new("--queue") { Description = "Only this queue" };
+    private static readonly Option<string?> Kind = new("--kind") { Description = "Only this kind" };
+    private static readonly Option<string?> Batch = new("--batch") { Description = "Only this batch" };
+    private static readonly Option<int> Limit = new("--limit", "-n") { Description = "At most this many (1-1000)", DefaultValueFactory = _ => 50 };
+    private static readonly Option<long?> After = new("--after") { Description = "Page on: jobs with ids below this" };
+
+    private static Command Client(string name, string description, Func<ParseResult, IJobClient, CancellationToken, Task<int>> body, CliSettings settings, params Symbol[] symbols)
+    {
+        var command = new Command(name, description);
+        foreach (var symbol in symbols)
+        {
+            switch (symbol)
+            {
+                case Argument argument: command.Add(argument); break;
+                case Option option: command.Add(option); break;
+            }
+        }
+        command.SetAction((parse, ct) => CliApp.Guard(async () =>
+        {
+            await using var services = CommonOptions.BuildClient(parse, settings);
+            return await body(parse, services.GetRequiredService<IJobClient>(), ct);
+        }));
+        return command;
+    }
+
+    public static Command Status(CliSettings settings) => Client("status", "Show one job (--follow to watch it live)", async (parse, client, ct) =>
+    {
+        var id = parse.GetValue(Id);
+        var json = parse.GetValue(CommonOptions.Json);
+        var job = await client.GetAsync(id, ct) ?? throw new JobNotFoundException(id);
+        if (parse.GetValue(Follow) && !job.IsFinished)
+            job = await JobRendering.FollowAsync(client, id, json, ct);
+        if (json)
+            JobRendering.WriteJson(job);
+        else
+            JobRendering.WriteDetails(job);
+        if (!parse.GetValue(Follow))
+            return ExitCodes.Ok;
+        return job.State == JobState.Completed ? ExitCodes.Ok : ExitCodes.JobNotCompleted;
+    }, settings, Id, Follow, CommonOptions.Json);
+
+    public static Command Jobs(CliSettings settings) => Client("jobs", "List jobs, newest first", async (parse, client, ct) =>
+    {
+        JobState? state = null;
+        if (parse.GetValue(State) is { } stateText)
+        {
+            state = JobStateNames.TryParse(stateText, out var s) ? s
+                : throw new JobValidationException($"--state: unknown state '{stateText}'; use one of {string.Join(", ", JobStateNames.All.Select(x => x.ToName()))}.");
+        }
+        var query = new JobListParams(state, parse.GetValue(Queue), parse.GetValue(Kind), parse.GetValue(Batch), parse.GetValue(Limit), parse.GetValue(After));
+        var jobs = await client.ListAsync(query, ct);
+        if (parse.GetValue(CommonOptions.Json))
+        {
+            JobRendering.WriteJson(new JobPage(jobs, jobs.Count == query.Limit ? jobs[^1].Id : null));
+            return ExitCodes.Ok;
+        }
+        var table = new Table().AddColumns("id", "state", "kind", "queue", "attempt", "progress", "created", "finished");
+        foreach (var job in jobs)
+        {
+            var progress = job.Progress is { Percent: { } p } ? $"{p}% {job.Progress.Stage}" : "";
+            table.AddRow(
+                new Text(job.Id.ToString()), new Markup(JobRendering.Markup(job.State)), new Text(job.Kind), new Text(job.Queue),
+                new Text($"{job.Attempt}/{job.MaxAttempts}"), new Text(progress), new Text(job.CreatedAt.ToString("MM-dd HH:mm:ss")),
+                new Text(job.FinishedAt?.ToString("MM-dd HH:mm:ss") ?? ""));
+        }
+        AnsiConsole.Write(table);
+        if (jobs.Count == query.Limit)
+            AnsiConsole.MarkupLine($"[grey]more: --after {jobs[^1].Id}[/]");
+        return ExitCodes.Ok;
+    }, settings, State, Queue, Kind, Batch, Limit, After, CommonOptions.Json);
+
+    public static Command Cancel(CliSettings settings) => Client("cancel", "Cancel a job: at once if waiting, by signalling its handler if running", async (parse, client, ct) =>
+    {
+        var id = parse.GetValue(Id);
+        var result = await client.CancelAsync(id, ct);
+        if (result.Outcome == JobCancelOutcome.NotFound)
+            throw new JobNotFoundException(id);
+        if (parse.GetValue(CommonOptions.Json))
+            JobRendering.WriteJson(new { id, outcome = result.Outcome, state = result.State });
+        else
+            Console.Out.WriteLine(result.Outcome switch
+            {
+                JobCancelOutcome.Cancelled => $"job {id} cancelled",
+                JobCancelOutcome.CancelRequested => $"job {id} is running; its handler is asked to stop",
+                _ => $"job {id} had already finished ({result.State?.ToName()}); nothing changed",
+            });
+        return ExitCodes.Ok;
+    }, settings, Id, CommonOptions.Json);
+
+    public static Command Retry(CliSettings settings) => Client("retry", "Run a failed or cancelled job again", async (parse, client, ct) =>
+    {
+        var id = parse.GetValue(Id);
+        var result = await client.RetryAsync(id, ct);
+        switch (result.Outcome)
+        {
+            case JobRetryOutcome.NotFound:
+                throw new JobNotFoundException(id);
+            case JobRetryOutcome.NotRetryable:
+                throw new JobValidationException($"Job {id} is {result.State?.ToName()}; only failed and cancelled jobs can be retried.");
+        }
+        if (parse.GetValue(CommonOptions.Json))
+            JobRendering.WriteJson(new { id, outcome = result.Outcome, state = result.State });
+        else
+            Console.Out.WriteLine($"job {id} queued again");
+        return ExitCodes.Ok;
+    }, settings, Id, CommonOptions.Json);
+
+    public static Command Queues(CliSettings settings) => Client("queues", "Counts by state per queue, and the oldest waiting job's age", async (parse, client, ct) =>
+    {
+        var queues = await client.QueuesAsync(ct);
+        if (parse.GetValue(CommonOptions.Json))
+        {
+            JobRendering.WriteJson(queues.Select(QueueView.From).ToList());
+            return ExitCodes.Ok;
+        }
+        var table = new Table().AddColumn("queue");
+        foreach (var state in JobStateNames.All)
+            table.AddColumn(new TableColumn(state.ToName()).RightAligned());
+        table.AddColumn("oldest waiting");
+        foreach (var queue in queues)
+        {
+            var row = new List<string> { queue.Queue + (queue.Paused ? " (paused)" : "") };
+            row.AddRange(JobStateNames.All.Select(s => queue.Count(s).ToString()));
+            row.Add(queue.OldestWaitingAge is { } age ? Durations.Format(age) : "-");
+            table.AddRow(row.Select(r => new Text(r)));
+        }
+        AnsiConsole.Write(table);
+        return ExitCodes.Ok;
+    }, settings, CommonOptions.Json);
+
+    public static Command Migrate(CliSettings settings)
+    {
+        var command = new Command("migrate", "Create or upgrade the schema, then exit");
+        command.SetAction((parse, ct) => CliApp.Guard(async () =>
+        {
+            await using var services = CommonOptions.BuildClient(parse, settings);
+            var store = services.GetRequiredService<IConveyorStore>();
+            await store.MigrateAsync(ct);
+            Console.Out.WriteLine($"schema up to date: {store.Description}");
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+}

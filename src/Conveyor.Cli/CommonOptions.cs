@@ -1,0 +1,56 @@
+using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Conveyor.Cli;
+
+/// <summary>Flags shared by several commands, and how a command turns them into a configured Conveyor.</summary>
+internal static class CommonOptions
+{
+    public static readonly Option<string?> Database = new("--database", "-d")
+    {
+        Description = "SQLite path or 'Data Source=...', or a PostgreSQL URL / key-value string (env CONVEYOR_DATABASE, DATABASE_URL; default ./conveyor.db)",
+        Recursive = true,
+    };
+
+    public static readonly Option<bool> NoMigrate = new("--no-migrate")
+    {
+        Description = "Do not create or upgrade the schema (a DBA owns it)",
+        Recursive = true,
+    };
+
+    public static readonly Option<bool> Json = new("--json") { Description = "Print one JSON document on stdout and nothing else" };
+
+    public static readonly Option<string[]> Handlers = new("--handlers")
+    {
+        Description = "Assemblies whose [JobKind] handlers this process registers (repeatable)",
+        AllowMultipleArgumentsPerToken = true,
+        Recursive = true,
+    };
+
+    public static readonly Option<bool> StrictKinds = new("--strict-kinds")
+    {
+        Description = "Refuse enqueues of kinds no handler in this process knows",
+        Recursive = true,
+    };
+
+    /// <summary>Store, migration and kinds as the flags say; workers off (client commands).</summary>
+    public static void ConfigureClient(ConveyorOptions o, ParseResult parse, CliSettings settings)
+    {
+        o.UseDatabase(settings.Database(parse.GetValue(Database)));
+        o.AutoMigrate = !settings.Bool(parse.GetValue(NoMigrate), "no-migrate");
+        o.StrictKinds = settings.Bool(parse.GetValue(StrictKinds), "strict-kinds");
+        o.RunWorkers = false;
+        o.AddDemoHandlers();
+        HandlerAssemblies.Register(o, parse.GetValue(Handlers) ?? []);
+    }
+
+    /// <summary>A client over the configured store, for one command.</summary>
+    public static ServiceProvider BuildClient(ParseResult parse, CliSettings settings)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging(l => l.AddConsole(c => c.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning));
+        services.AddConveyor(o => ConfigureClient(o, parse, settings));
+        return services.BuildServiceProvider();
+    }
+}

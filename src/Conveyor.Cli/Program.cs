@@ -1,0 +1,1 @@
+return await Conveyor.Cli.CliApp.RunAsync(args);

@@ -1,0 +1,2 @@
+SELECT id FROM conveyor_jobs
+WHERE unique_key = @unique_key AND state IN ('scheduled', 'queued', 'running');

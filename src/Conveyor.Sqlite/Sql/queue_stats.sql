@@ -1,0 +1,12 @@
+SELECT s.queue, s.state, s.count, s.oldest_ready, q.paused_at IS NOT NULL AS paused
+FROM (
+    SELECT queue, state, COUNT(*) AS count,
+           MIN(CASE WHEN state IN ('queued', 'scheduled') AND run_at <= @now THEN run_at END) AS oldest_ready
+    FROM conveyor_jobs
+    GROUP BY queue, state
+) AS s
+LEFT JOIN conveyor_queues AS q ON q.name = s.queue
+UNION ALL
+SELECT q.name, NULL, 0, NULL, q.paused_at IS NOT NULL
+FROM conveyor_queues AS q
+WHERE NOT EXISTS (SELECT 1 FROM conveyor_jobs AS j WHERE j.queue = q.name);

@@ -1,0 +1,92 @@
+using System.Text.Json;
+
+namespace Conveyor.Web;
+
+/// <summary>The HTTP shape of a job list page: newest first, <c>next</c> is the <c>after</c> of the next page.</summary>
+public sealed record JobPage(IReadOnlyList<Job> Jobs, long? Next);
+
+/// <summary>The HTTP shape of queue statistics.</summary>
+public sealed record QueueView(string Queue, IReadOnlyDictionary<string, long> Counts, double? OldestWaitingSeconds, bool Paused)
+{
+    public static QueueView From(QueueStats stats) => new(
+        stats.Queue,
+        JobStateNames.All.ToDictionary(s => s.ToName(), stats.Count),
+        stats.OldestWaitingAge?.TotalSeconds,
+        stats.Paused);
+}
+
+public sealed record EnqueueResponse(long Id, bool Duplicate);
+
+/// <summary>Reads a job request from a JSON object: <c>{"kind", "args", "queue", "priority", "maxAttempts", "runAt", "delay", "uniqueKey", "tags", "batchId", "timeout"}</c>.</summary>
+internal static class JobRequestReader
+{
+    private static readonly HashSet<string> Known = new(StringComparer.Ordinal)
+    {
+        "kind", "args", "queue", "priority", "maxAttempts", "runAt", "delay", "uniqueKey", "concurrencyKey", "tags", "batchId", "timeout",
+    };
+
+    public static JobRequest Read(JsonElement body)
+    {
+        if (body.ValueKind != JsonValueKind.Object)
+            throw new JobValidationException("A job must be a JSON object with at least \"kind\".");
+        foreach (var property in body.EnumerateObject())
+        {
+            if (!Known.Contains(property.Name))
+                throw new JobValidationException($"Unknown field \"{property.Name}\"; known fields: {string.Join(", ", Known)}.");
+        }
+        var kind = String(body, "kind") ?? throw new JobValidationException("Field \"kind\" is required.");
+        var args = body.TryGetProperty("args", out var a) && a.ValueKind != JsonValueKind.Null ? a.GetRawText() : null;
+        var options = new EnqueueOptions
+        {
+            Queue = String(body, "queue"),
+            Priority = Int(body, "priority"),
+            MaxAttempts = Int(body, "maxAttempts"),
+            RunAt = Time(body, "runAt"),
+            Delay = Duration(body, "delay"),
+            UniqueKey = String(body, "uniqueKey"),
+            ConcurrencyKey = String(body, "concurrencyKey"),
+            BatchId = String(body, "batchId"),
+            Timeout = Duration(body, "timeout"),
+            Tags = body.TryGetProperty("tags", out var tags) && tags.ValueKind == JsonValueKind.Array
+                ? [.. tags.EnumerateArray().Select(t => t.ValueKind == JsonValueKind.String ? t.GetString()! : throw new JobValidationException("Field \"tags\" must be an array of strings."))]
+                : null,
+        };
+        return new JobRequest(kind, args, options);
+    }
+
+    private static string? String(JsonElement body, string name)
+    {
+        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+            return null;
+        return value.ValueKind == JsonValueKind.String ? value.GetString() : throw new JobValidationException($"Field \"{name}\" must be a string.");
+    }
+
+    private static int? Int(JsonElement body, string name)
+    {
+        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+            return null;
+        return value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n) ? n : throw new JobValidationException($"Field \"{name}\" must be a whole number.");
+    }
+
+    private static DateTimeOffset? Time(JsonElement body, string name)
+    {
+        var text = String(body, name);
+        if (text is null)
+            return null;
+        return DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var time)
+            ? time
+            : throw new JobValidationException($"Field \"{name}\" must be an ISO-8601 time.");
+    }
+
+    /// <summary>A duration as "10s"/"5m" text or as a number of seconds.</summary>
+    private static TimeSpan? Duration(JsonElement body, string name)
+    {
+        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+            return null;
+        if (value.ValueKind == JsonValueKind.Number)
+            return TimeSpan.FromSeconds(value.GetDouble());
+        if (value.ValueKind == JsonValueKind.String)
+            return Durations.Parse(value.GetString()!, $"Field \"{name}\"");
+        throw new JobValidationException($"Field \"{name}\" must be a duration such as \"10s\" or a number of seconds.");
+    }
+}

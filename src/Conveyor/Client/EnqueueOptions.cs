@@ -1,0 +1,36 @@
+namespace Conveyor;
+
+/// <summary>How and when one job runs. Every field is optional; the kind's and the worker's defaults fill the rest.</summary>
+public sealed record EnqueueOptions
+{
+    /// <summary>The queue to wait in. Default: the kind's queue, else "default".</summary>
+    public string? Queue { get; init; }
+
+    /// <summary>Higher runs first within a queue (-1000 to 1000). Default 0.</summary>
+    public int? Priority { get; init; }
+
+    /// <summary>Attempts before the job is failed. Default: the kind's, else 10.</summary>
+    public int? MaxAttempts { get; init; }
+
+    /// <summary>Earliest start. Mutually exclusive with <see cref="Delay"/>.</summary>
+    public DateTimeOffset? RunAt { get; init; }
+
+    /// <summary>Start no earlier than this long from now.</summary>
+    public TimeSpan? Delay { get; init; }
+
+    /// <summary>While a job with this key is not finished, enqueueing another returns the existing one.</summary>
+    public string? UniqueKey { get; init; }
+
+    public string? ConcurrencyKey { get; init; }
+    public string? BatchId { get; init; }
+    public IReadOnlyList<string>? Tags { get; init; }
+
+    /// <summary>Per-job attempt timeout, overriding the kind's.</summary>
+    public TimeSpan? Timeout { get; init; }
+}
+
+/// <summary>An untyped enqueue: a kind string and its args as JSON text (the HTTP API and CLI use this).</summary>
+public sealed record JobRequest(string Kind, string? ArgsJson = null, EnqueueOptions? Options = null);
+
+/// <param name="Duplicate">True when the unique key was held by a live job; <paramref name="Id"/> is that job.</param>
+public readonly record struct EnqueueResult(long Id, bool Duplicate);

@@ -1,0 +1,82 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Conveyor;
+
+/// <summary>Bad input: a clear message, and nothing was changed.</summary>
+public class JobValidationException(string message) : ArgumentException(message);
+
+/// <summary>The kind has no handler in this process and strict kinds are on.</summary>
+public sealed class UnknownJobKindException(string kind)
+    : JobValidationException($"Unknown job kind '{kind}': no handler for it is registered in this process.")
+{
+    public string Kind { get; } = kind;
+}
+
+/// <summary>The checks every enqueue path shares (C#, HTTP, CLI), so that they all refuse the same input.</summary>
+public static partial class JobValidation
+{
+    public const int MaxNameLength = 200;
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
+    private static partial Regex NamePattern();
+
+    public static void ValidateKind(string? kind) => ValidateName(kind, "kind");
+
+    public static void ValidateQueue(string? queue) => ValidateName(queue, "queue");
+
+    private static void ValidateName(string? value, string what)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+            throw new JobValidationException($"Job {what} must not be empty.");
+        if (value.Length > MaxNameLength)
+            throw new JobValidationException($"Job {what} '{value[..20]}...' is longer than {MaxNameLength} characters.");
+        if (!NamePattern().IsMatch(value))
+            throw new JobValidationException($"Job {what} '{value}' may only hold letters, digits and . _ : - (and must start with a letter or digit).");
+    }
+
+    /// <summary>Checks that <paramref name="json"/> is one well-formed JSON value within the size limit; returns it compacted.</summary>
+    public static string ValidateArgs(string? json, int maxBytes)
+    {
+        if (string.IsNullOrWhiteSpace(json))
+            return "{}";
+        var bytes = Encoding.UTF8.GetByteCount(json);
+        if (bytes > maxBytes)
+            throw new JobValidationException($"Job args are {bytes} bytes; the limit is {maxBytes} bytes.");
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            return JsonSerializer.Serialize(document.RootElement);
+        }
+        catch (JsonException ex)
+        {
+            throw new JobValidationException($"Job args are not valid JSON: {ex.Message}");
+        }
+    }
+
+    public static void ValidateOptions(EnqueueOptions options)
+    {
+        if (options.MaxAttempts is < 1)
+            throw new JobValidationException($"Max attempts must be at least 1 (got {options.MaxAttempts}).");
+        if (options.Delay is { } delay && delay < TimeSpan.Zero)
+            throw new JobValidationException($"Delay must not be negative (got {delay}).");
+        if (options.RunAt is not null && options.Delay is not null)
+            throw new JobValidationException("Give either a run-at time or a delay, not both.");
+        if (options.Timeout is { } timeout && timeout <= TimeSpan.Zero)
+            throw new JobValidationException($"Timeout must be positive (got {timeout}).");
+        if (options.Priority is < -1000 or > 1000)
+            throw new JobValidationException($"Priority must be between -1000 and 1000 (got {options.Priority}).");
+        if (options.UniqueKey is { Length: > 1000 })
+            throw new JobValidationException("Unique key is longer than 1000 characters.");
+        if (options.BatchId is { } batch)
+            ValidateName(batch, "batch id");
+        if (options.Queue is not null)
+            ValidateQueue(options.Queue);
+        foreach (var tag in options.Tags ?? [])
+        {
+            if (string.IsNullOrWhiteSpace(tag) || tag.Length > 100)
+                throw new JobValidationException($"Tag '{tag}' must be 1 to 100 characters.");
+        }
+    }
+}

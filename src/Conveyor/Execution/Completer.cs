@@ -1,0 +1,92 @@
+using System.Threading.Channels;
+using Conveyor.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Conveyor.Execution;
+
+/// <summary>
+/// Buffers attempt outcomes for a few milliseconds and writes each batch in one store call. At-least-once
+/// holds: an outcome that never gets written leaves its job running until its lease expires and it is rescued.
+/// </summary>
+internal sealed class Completer(IJobStore store, ConveyorOptions options, TimeProvider time, ILogger logger)
+{
+    private static readonly TimeSpan[] RetryDelays = [TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5)];
+
+    // Bounded so that a store outage slows executors down instead of growing memory without limit.
+    private readonly Channel<JobFinish> _channel = Channel.CreateBounded<JobFinish>(new BoundedChannelOptions(Math.Max(1000, options.CompleterBatchSize * 4))
+    {
+        SingleReader = true,
+        FullMode = BoundedChannelFullMode.Wait,
+    });
+
+    private Task? _loop;
+    private long _written;
+    private long _rejected;
+
+    public long Written => Interlocked.Read(ref _written);
+    public long Rejected => Interlocked.Read(ref _rejected);
+
+    public void Start() => _loop = Task.Run(RunAsync);
+
+    public ValueTask AddAsync(JobFinish finish) => _channel.Writer.WriteAsync(finish);
+
+    /// <summary>Writes everything still buffered, then stops.</summary>
+    public async Task StopAsync()
+    {
+        _channel.Writer.TryComplete();
+        if (_loop is not null)
+            await _loop;
+    }
+
+    private async Task RunAsync()
+    {
+        var reader = _channel.Reader;
+        var batch = new List<JobFinish>(options.CompleterBatchSize);
+        while (await reader.WaitToReadAsync())
+        {
+            if (options.CompleterWindow > TimeSpan.Zero && reader.Count < options.CompleterBatchSize)
+                await Task.Delay(options.CompleterWindow, time);
+            while (batch.Count < options.CompleterBatchSize && reader.TryRead(out var finish))
+                batch.Add(finish);
+            await WriteAsync(batch);
+            batch.Clear();
+        }
+    }
+
+    private async Task WriteAsync(List<JobFinish> batch)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                var applied = await store.JobFinishManyAsync(new JobFinishManyParams([.. batch]), CancellationToken.None);
+                Interlocked.Add(ref _written, applied.Count);
+                if (applied.Count != batch.Count)
+                    ReportRejected(batch, applied);
+                return;
+            }
+            catch (Exception ex) when (attempt < RetryDelays.Length)
+            {
+                logger.LogWarning(ex, "Writing {Count} job outcomes failed; retrying in {Delay}", batch.Count, RetryDelays[attempt]);
+                await Task.Delay(RetryDelays[attempt], time);
+            }
+            catch (Exception ex)
+            {
+                logger.LogError(ex, "Gave up writing {Count} job outcomes; their jobs will be rescued when their leases expire", batch.Count);
+                return;
+            }
+        }
+    }
+
+    private void ReportRejected(List<JobFinish> batch, IReadOnlyList<long> applied)
+    {
+        var appliedSet = applied.ToHashSet();
+        foreach (var finish in batch.Where(f => !appliedSet.Contains(f.Id)))
+        {
+            Interlocked.Increment(ref _rejected);
+            logger.LogWarning(
+                "Outcome {State} of job {JobId} attempt {Attempt} rejected: this worker no longer holds the job (its lease expired and it was rescued, or it was cancelled)",
+                finish.State.ToName(), finish.Id, finish.Attempt);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+using Conveyor.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Conveyor.Execution;
+
+/// <summary>
+/// Heartbeats: extends the leases of all of this process's running jobs in one statement, and cancels the
+/// ones a user asked to cancel (on SQLite this is how a cancel reaches the handler) or that this worker lost.
+/// Runs every Lease/3, and at least every second so that a cancel arrives within about a second.
+/// </summary>
+internal sealed class LeaseKeeper(IJobStore store, ConveyorOptions options, RunningJobs running, TimeProvider time, ILogger logger)
+{
+    public TimeSpan Interval { get; } = TimeSpan.FromTicks(Math.Min(options.Lease.Ticks / 3, TimeSpan.FromSeconds(1).Ticks));
+
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(Interval, time, stopping);
+                await BeatAsync(stopping);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning(ex, "Heartbeat failed; leases expire {Lease} after the last good one", options.Lease);
+            }
+        }
+    }
+
+    public async Task BeatAsync(CancellationToken ct)
+    {
+        var leases = running.Leases();
+        if (leases.Count == 0)
+            return;
+        var result = await store.JobHeartbeatAsync(new JobHeartbeatParams(options.WorkerId, leases, time.GetUtcNow() + options.Lease), ct);
+        foreach (var id in result.CancelRequested)
+        {
+            if (running.TryGet(id, out var job))
+            {
+                logger.LogInformation("Job {JobId}: cancellation requested; cancelling its handler", id);
+                job.Cancel(CancelReason.Requested);
+            }
+        }
+        foreach (var id in result.Lost)
+        {
+            if (running.TryGet(id, out var job))
+            {
+                logger.LogWarning("Job {JobId}: this worker no longer holds it (lease expired and rescued); cancelling its handler", id);
+                job.Cancel(CancelReason.Lost);
+            }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+using Conveyor.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Conveyor.Execution;
+
+/// <summary>
+/// Claims up to the free slots in one store call and hands each job to the executor. Sleeps until a
+/// wake-up (in-process signal or NOTIFY) or the poll interval when the queues are empty, and until a
+/// slot frees when all are busy.
+/// </summary>
+internal sealed class Producer(
+    IJobStore store,
+    ConveyorOptions options,
+    RunningJobs running,
+    Executor executor,
+    TimeProvider time,
+    ILogger logger)
+{
+    private static readonly TimeSpan MaxErrorDelay = TimeSpan.FromSeconds(30);
+
+    public WakeSignal WorkAvailable { get; } = new();
+
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        var errorDelay = TimeSpan.FromMilliseconds(250);
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                running.SlotFreed.Reset();
+                var free = options.Concurrency - running.Count;
+                if (free <= 0)
+                {
+                    await running.SlotFreed.WaitAsync(options.PollInterval, time, stopping);
+                    continue;
+                }
+
+                WorkAvailable.Reset();
+                var claimed = await ClaimAsync(free, stopping);
+                errorDelay = TimeSpan.FromMilliseconds(250);
+                if (claimed < free)
+                    await WorkAvailable.WaitAsync(options.PollInterval, time, stopping);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                logger.LogError(ex, "Claiming jobs failed; retrying in {Delay}", errorDelay);
+                try
+                {
+                    await Task.Delay(errorDelay, time, stopping);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                errorDelay = TimeSpan.FromTicks(Math.Min(errorDelay.Ticks * 2, MaxErrorDelay.Ticks));
+            }
+        }
+    }
+
+    private async Task<int> ClaimAsync(int free, CancellationToken stopping)
+    {
+        running.Reserve(free);
+        IReadOnlyList<ClaimedJob> jobs;
+        try
+        {
+            var now = time.GetUtcNow();
+            // Not cancelled by stopping: a claim that committed must reach the executor, not vanish with a cancelled read.
+            jobs = await store.JobClaimAsync(new JobClaimParams(options.WorkerId, options.Queues, free, now, now + options.Lease), CancellationToken.None);
+        }
+        catch
+        {
+            running.Release(free);
+            throw;
+        }
+        // Each claimed job keeps its reserved slot until the executor removes it; unused reservations go back now.
+        if (jobs.Count < free)
+            running.Release(free - jobs.Count);
+        foreach (var job in jobs)
+            _ = Task.Run(() => RunSafelyAsync(job), CancellationToken.None);
+        return jobs.Count;
+    }
+
+    private async Task RunSafelyAsync(ClaimedJob job)
+    {
+        try
+        {
+            await executor.RunAsync(job);
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Executor failed on job {JobId}; it will be rescued when its lease expires", job.Id);
+        }
+    }
+}

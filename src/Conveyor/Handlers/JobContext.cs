@@ -1,0 +1,53 @@
+using Microsoft.Extensions.Logging;
+
+namespace Conveyor;
+
+/// <summary>What a handler knows about the attempt it runs, and how it reports progress.</summary>
+public sealed class JobContext<TArgs>
+{
+    private readonly IProgressSink _progress;
+
+    internal JobContext(TArgs args, JobAttemptInfo info, ILogger logger, IProgressSink progress, CancellationToken cancellationToken)
+    {
+        Args = args;
+        Info = info;
+        Logger = logger;
+        _progress = progress;
+        CancellationToken = cancellationToken;
+    }
+
+    public TArgs Args { get; }
+    public JobAttemptInfo Info { get; }
+    public long JobId => Info.JobId;
+    public string Kind => Info.Kind;
+    public string Queue => Info.Queue;
+    /// <summary>1 for the first attempt.</summary>
+    public int Attempt => Info.Attempt;
+    public int MaxAttempts => Info.MaxAttempts;
+    public ILogger Logger { get; }
+
+    /// <summary>Cancelled on job cancellation, timeout, or worker shutdown (the same token the handler receives).</summary>
+    public CancellationToken CancellationToken { get; }
+
+    /// <summary>
+    /// Reports progress. Writes are throttled (a few per second per job) and the last value always lands
+    /// with the outcome. When <paramref name="percent"/> is null and both counters are given, the percent
+    /// is derived from them.
+    /// </summary>
+    public ValueTask ReportProgressAsync(int? percent, string? stage = null, long? done = null, long? total = null)
+    {
+        if (percent is null && done is not null && total is > 0)
+            percent = (int)Math.Clamp(done.Value * 100 / total.Value, 0, 100);
+        else if (percent is not null)
+            percent = Math.Clamp(percent.Value, 0, 100);
+        return _progress.ReportAsync(new JobProgress(percent, stage, done, total));
+    }
+}
+
+/// <summary>The identity of one attempt.</summary>
+public sealed record JobAttemptInfo(long JobId, string Kind, string Queue, int Attempt, int MaxAttempts, DateTimeOffset CreatedAt, string? BatchId);
+
+internal interface IProgressSink
+{
+    ValueTask ReportAsync(JobProgress progress);
+}

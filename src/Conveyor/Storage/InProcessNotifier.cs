@@ -1,0 +1,41 @@
+using System.Collections.Immutable;
+
+namespace Conveyor.Storage;
+
+/// <summary>
+/// Wake-ups within one process: the SQLite store's notifier, and the local fast path of stores whose
+/// cross-process notifications arrive later. "*" means every queue.
+/// </summary>
+public sealed class InProcessNotifier : IJobNotifier
+{
+    private ImmutableArray<Action<string>> _subscribers = [];
+
+    public Task StartAsync(CancellationToken ct) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+
+    public ValueTask NotifyAsync(string queue, CancellationToken ct)
+    {
+        Publish(queue);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Delivers a wake-up to every subscriber of this process.</summary>
+    public void Publish(string queue)
+    {
+        // ImmutableArray is a struct holding one reference: a plain read is atomic and sees a whole array.
+        foreach (var subscriber in _subscribers)
+            subscriber(queue);
+    }
+
+    public IDisposable Subscribe(Action<string> onQueueReady)
+    {
+        ImmutableInterlocked.Update(ref _subscribers, s => s.Add(onQueueReady));
+        return new Subscription(this, onQueueReady);
+    }
+
+    private sealed class Subscription(InProcessNotifier owner, Action<string> callback) : IDisposable
+    {
+        public void Dispose() => ImmutableInterlocked.Update(ref owner._subscribers, s => s.Remove(callback));
+    }
+}

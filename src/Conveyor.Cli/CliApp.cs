@@ -17,6 +17,8 @@ public static class CliApp
             CommonOptions.NoMigrate,
             CommonOptions.Handlers,
             CommonOptions.StrictKinds,
+            CommonOptions.NoListen,
+            CommonOptions.Schema,
         };
         root.Add(HostCommands.Serve(settings));
         root.Add(HostCommands.Work(settings));

@@ -19,6 +19,18 @@ internal static class CommonOptions
         Recursive = true,
     };
 
+    public static readonly Option<bool> NoListen = new("--no-listen")
+    {
+        Description = "PostgreSQL: poll only, no LISTEN connection (behind a pooler in transaction mode) (env CONVEYOR_NO_LISTEN)",
+        Recursive = true,
+    };
+
+    public static readonly Option<string?> Schema = new("--schema")
+    {
+        Description = "PostgreSQL schema (env CONVEYOR_SCHEMA; default conveyor)",
+        Recursive = true,
+    };
+
     public static readonly Option<bool> Json = new("--json") { Description = "Print one JSON document on stdout and nothing else" };
 
     public static readonly Option<string[]> Handlers = new("--handlers")
@@ -37,7 +49,7 @@ internal static class CommonOptions
     /// <summary>Store, migration and kinds as the flags say; workers off (client commands).</summary>
     public static void ConfigureClient(ConveyorOptions o, ParseResult parse, CliSettings settings)
     {
-        o.UseDatabase(settings.Database(parse.GetValue(Database)));
+        o.UseDatabase(settings.Database(parse.GetValue(Database)), !settings.Bool(parse.GetValue(NoListen), "no-listen"), settings.Get(parse.GetValue(Schema), "schema"));
         o.AutoMigrate = !settings.Bool(parse.GetValue(NoMigrate), "no-migrate");
         o.StrictKinds = settings.Bool(parse.GetValue(StrictKinds), "strict-kinds");
         o.RunWorkers = false;

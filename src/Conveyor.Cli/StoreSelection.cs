@@ -12,6 +12,14 @@ public static class StoreSelection
             || d.Contains("Server=", StringComparison.OrdinalIgnoreCase);
     }
 
-    public static ConveyorOptions UseDatabase(this ConveyorOptions options, string database) =>
-        IsPostgres(database) ? throw new JobValidationException("PostgreSQL support is not built yet.") : options.UseSqlite(database);
+    /// <param name="listen">PostgreSQL only: false for poll-only mode behind a transaction-mode pooler.</param>
+    public static ConveyorOptions UseDatabase(this ConveyorOptions options, string database, bool listen = true, string? schema = null) =>
+        IsPostgres(database)
+            ? options.UsePostgres(database, p =>
+            {
+                p.Listen = listen;
+                if (schema is not null)
+                    p.Schema = schema;
+            })
+            : options.UseSqlite(database);
 }

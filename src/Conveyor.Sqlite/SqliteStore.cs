@@ -146,6 +146,10 @@ public sealed class SqliteStore : IConveyorStore
             }
             if (owned is not null)
                 await transaction.CommitAsync(ct);
+            // In this process only; other processes on the file find the jobs at their next poll.
+            // (In the application's transaction the signal may come before its commit: the poll covers that.)
+            foreach (var ready in p.Jobs.Where(j => j.RunAt <= p.Now).Select(j => j.Queue).Distinct())
+                _notifier.Publish(ready);
             return results;
         }
         finally
@@ -284,6 +288,7 @@ public sealed class SqliteStore : IConveyorStore
             return new JobRetryResult(JobRetryOutcome.NotRetryable, state);
         await ExecuteAsync(connection, transaction, "job_retry", p.Id, p.Now, ct);
         await transaction.CommitAsync(ct);
+        _notifier.Publish("*");
         return new JobRetryResult(JobRetryOutcome.Retried, JobState.Queued);
     }
 
@@ -321,7 +326,10 @@ public sealed class SqliteStore : IConveyorStore
         await using var command = Command(connection, Sql["job_promote_scheduled"]);
         command.Parameters.AddWithValue("@now", T(p.Now));
         command.Parameters.AddWithValue("@limit", p.Limit);
-        return await command.ExecuteNonQueryAsync(ct);
+        var promoted = await command.ExecuteNonQueryAsync(ct);
+        if (promoted > 0)
+            _notifier.Publish("*");
+        return promoted;
     }
 
     public async Task<int> JobPruneAsync(JobPruneParams p, CancellationToken ct)

@@ -56,7 +56,7 @@ public static class ConveyorEndpoints
     private static async Task<IResult> EnqueueAsync(HttpRequest request, IJobClient client, CancellationToken ct)
     {
         var job = JobRequestReader.Read(await ReadBodyAsync(request, ct));
-        var result = await client.EnqueueAsync(job, ct);
+        var result = (await client.EnqueueManyAsync([job], null, ct))[0];
         return Results.Json(new EnqueueResponse(result.Id, result.Duplicate), ConveyorJson.Options,
             statusCode: result.Duplicate ? StatusCodes.Status200OK : StatusCodes.Status201Created);
     }

@@ -12,8 +12,8 @@ public interface IJobClient
     /// <summary>Enqueues inside the application's own transaction: the job exists if and only if it commits (PostgreSQL and SQLite).</summary>
     Task<EnqueueResult> EnqueueAsync<TArgs>(TArgs args, EnqueueOptions? options, DbTransaction transaction, CancellationToken ct = default) where TArgs : notnull;
 
-    /// <summary>Enqueues by kind string with JSON args.</summary>
-    Task<EnqueueResult> EnqueueAsync(JobRequest request, CancellationToken ct = default);
+    /// <summary>Enqueues by kind string with JSON args (null: <c>{}</c>), as the HTTP API and CLI do.</summary>
+    Task<EnqueueResult> EnqueueKindAsync(string kind, string? argsJson = null, EnqueueOptions? options = null, CancellationToken ct = default);
 
     /// <summary>Enqueues many jobs in one store round trip; all are validated before any is written.</summary>
     Task<IReadOnlyList<EnqueueResult>> EnqueueManyAsync(IReadOnlyList<JobRequest> requests, DbTransaction? transaction = null, CancellationToken ct = default);

@@ -28,8 +28,8 @@ internal sealed class JobClient(
         return results[0];
     }
 
-    public async Task<EnqueueResult> EnqueueAsync(JobRequest request, CancellationToken ct = default) =>
-        (await EnqueueManyAsync([request], null, ct))[0];
+    public async Task<EnqueueResult> EnqueueKindAsync(string kind, string? argsJson = null, EnqueueOptions? enqueueOptions = null, CancellationToken ct = default) =>
+        (await EnqueueManyAsync([new JobRequest(kind, argsJson, enqueueOptions)], null, ct))[0];
 
     public async Task<IReadOnlyList<EnqueueResult>> EnqueueManyAsync(IReadOnlyList<JobRequest> requests, DbTransaction? transaction = null, CancellationToken ct = default)
     {
@@ -42,10 +42,8 @@ internal sealed class JobClient(
             rows[i] = ToRow(requests[i], now);
 
         await readiness.EnsureReadyAsync(ct);
+        // Wake-ups are the store's business: a trigger's NOTIFY on PostgreSQL (delivered at commit), an in-process signal on SQLite.
         var inserted = await store.JobInsertManyAsync(new JobInsertManyParams(rows, now, transaction), ct);
-
-        foreach (var queue in rows.Where(r => r.RunAt <= now).Select(r => r.Queue).Distinct())
-            await store.Notifier.NotifyAsync(queue, ct);
 
         var results = new EnqueueResult[inserted.Count];
         for (var i = 0; i < inserted.Count; i++)
@@ -108,14 +106,7 @@ internal sealed class JobClient(
     public async Task<JobRetryResult> RetryAsync(long id, CancellationToken ct = default)
     {
         await readiness.EnsureReadyAsync(ct);
-        var result = await store.JobRetryAsync(new JobRetryParams(id, time.GetUtcNow()), ct);
-        if (result.Outcome == JobRetryOutcome.Retried)
-        {
-            var job = await store.JobGetAsync(id, ct);
-            if (job is not null)
-                await store.Notifier.NotifyAsync(job.Queue, ct);
-        }
-        return result;
+        return await store.JobRetryAsync(new JobRetryParams(id, time.GetUtcNow()), ct);
     }
 
     public async Task<Job> WaitAsync(long id, TimeSpan? timeout = null, Action<Job>? onChange = null, CancellationToken ct = default)

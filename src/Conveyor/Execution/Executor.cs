@@ -49,7 +49,7 @@ internal sealed class Executor(
 
         var timeout = job.Timeout ?? registration.Options.Timeout;
         using var timer = timeout is { } t ? time.CreateTimer(_ => attempt.Cancel(CancelReason.Timeout), null, t, Timeout.InfiniteTimeSpan) : null;
-        var info = new JobAttemptInfo(job.Id, job.Kind, job.Queue, job.Attempt, job.MaxAttempts, job.CreatedAt, job.BatchId);
+        var info = new JobAttemptInfo(job.Id, job.Kind, job.Queue, job.Attempt, job.MaxAttempts, job.CreatedAt, job.BatchId, options.WorkerId);
         var logger = loggerFactory.CreateLogger($"Conveyor.Jobs.{job.Kind}");
         try
         {

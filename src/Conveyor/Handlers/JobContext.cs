@@ -24,6 +24,8 @@ public sealed class JobContext<TArgs>
     /// <summary>1 for the first attempt.</summary>
     public int Attempt => Info.Attempt;
     public int MaxAttempts => Info.MaxAttempts;
+    /// <summary>The worker process running this attempt.</summary>
+    public string WorkerId => Info.WorkerId;
     public ILogger Logger { get; }
 
     /// <summary>Cancelled on job cancellation, timeout, or worker shutdown (the same token the handler receives).</summary>
@@ -45,7 +47,7 @@ public sealed class JobContext<TArgs>
 }
 
 /// <summary>The identity of one attempt.</summary>
-public sealed record JobAttemptInfo(long JobId, string Kind, string Queue, int Attempt, int MaxAttempts, DateTimeOffset CreatedAt, string? BatchId);
+public sealed record JobAttemptInfo(long JobId, string Kind, string Queue, int Attempt, int MaxAttempts, DateTimeOffset CreatedAt, string? BatchId, string WorkerId);
 
 internal interface IProgressSink
 {

@@ -15,10 +15,6 @@ public sealed class ScheduledPromoter(
 {
     protected override TimeSpan Interval => TimeSpan.FromSeconds(1);
 
-    protected override async Task RunOnceAsync(CancellationToken ct)
-    {
-        var promoted = await store.JobPromoteScheduledAsync(new JobPromoteParams(Time.GetUtcNow(), 1000), ct);
-        if (promoted > 0)
-            await store.Notifier.NotifyAsync("*", ct);
-    }
+    protected override Task RunOnceAsync(CancellationToken ct) =>
+        store.JobPromoteScheduledAsync(new JobPromoteParams(Time.GetUtcNow(), 1000), ct);
 }

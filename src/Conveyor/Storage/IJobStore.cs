@@ -4,7 +4,8 @@ namespace Conveyor.Storage;
 /// The write side of a store: the few operations the engine needs to move jobs through their life.
 /// Every method takes a parameters record, so adding a field breaks no store. Every outcome written
 /// on behalf of a worker is fenced by (id, attempt, worker id): a late write from a worker whose job
-/// was rescued and claimed again changes nothing.
+/// was rescued and claimed again changes nothing. Wake-ups are the store's business too: an operation
+/// that makes jobs ready (insert, retry, promote, hand-back) wakes the workers of that queue.
 /// </summary>
 public interface IJobStore
 {

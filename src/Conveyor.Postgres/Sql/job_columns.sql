@@ -1,0 +1,4 @@
+SELECT id, queue, kind, args::text, result::text, state, priority, attempt, max_attempts, run_at, created_at, started_at,
+       finished_at, lease_until, worker_id, progress, progress_stage, progress_done, progress_total, errors::text,
+       batch_id, unique_key, concurrency_key, tags, timeout, cancel_requested_at
+FROM conveyor.jobs

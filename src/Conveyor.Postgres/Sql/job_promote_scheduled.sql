@@ -1,0 +1,9 @@
+WITH due AS (
+    SELECT id FROM conveyor.jobs
+    WHERE state = 'scheduled' AND run_at <= @now
+    LIMIT @limit
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE conveyor.jobs AS j SET state = 'queued'
+FROM due WHERE j.id = due.id
+RETURNING j.queue;

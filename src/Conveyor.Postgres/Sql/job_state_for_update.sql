@@ -1,0 +1,1 @@
+SELECT state, queue FROM conveyor.jobs WHERE id = @id FOR UPDATE;

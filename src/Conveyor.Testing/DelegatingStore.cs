@@ -1,0 +1,27 @@
+using Conveyor.Storage;
+
+namespace Conveyor.Testing;
+
+/// <summary>A store that forwards every call to another; override a method to count calls or inject faults.</summary>
+public class DelegatingStore(IConveyorStore inner) : IConveyorStore
+{
+    protected IConveyorStore Inner { get; } = inner;
+
+    public virtual string Description => Inner.Description;
+    public virtual IJobNotifier Notifier => Inner.Notifier;
+    public virtual ValueTask DisposeAsync() => Inner.DisposeAsync();
+    public virtual Task MigrateAsync(CancellationToken ct) => Inner.MigrateAsync(ct);
+    public virtual Task<IReadOnlyList<JobInsertResult>> JobInsertManyAsync(JobInsertManyParams p, CancellationToken ct) => Inner.JobInsertManyAsync(p, ct);
+    public virtual Task<IReadOnlyList<ClaimedJob>> JobClaimAsync(JobClaimParams p, CancellationToken ct) => Inner.JobClaimAsync(p, ct);
+    public virtual Task<JobHeartbeatResult> JobHeartbeatAsync(JobHeartbeatParams p, CancellationToken ct) => Inner.JobHeartbeatAsync(p, ct);
+    public virtual Task<bool> JobProgressAsync(JobProgressParams p, CancellationToken ct) => Inner.JobProgressAsync(p, ct);
+    public virtual Task<IReadOnlyList<long>> JobFinishManyAsync(JobFinishManyParams p, CancellationToken ct) => Inner.JobFinishManyAsync(p, ct);
+    public virtual Task<JobCancelResult> JobCancelAsync(JobCancelParams p, CancellationToken ct) => Inner.JobCancelAsync(p, ct);
+    public virtual Task<JobRetryResult> JobRetryAsync(JobRetryParams p, CancellationToken ct) => Inner.JobRetryAsync(p, ct);
+    public virtual Task<IReadOnlyList<ExpiredJob>> JobListExpiredAsync(JobExpiredParams p, CancellationToken ct) => Inner.JobListExpiredAsync(p, ct);
+    public virtual Task<int> JobPromoteScheduledAsync(JobPromoteParams p, CancellationToken ct) => Inner.JobPromoteScheduledAsync(p, ct);
+    public virtual Task<int> JobPruneAsync(JobPruneParams p, CancellationToken ct) => Inner.JobPruneAsync(p, ct);
+    public virtual Task<Job?> JobGetAsync(long id, CancellationToken ct) => Inner.JobGetAsync(id, ct);
+    public virtual Task<IReadOnlyList<Job>> JobListAsync(JobListParams p, CancellationToken ct) => Inner.JobListAsync(p, ct);
+    public virtual Task<IReadOnlyList<QueueStats>> QueueStatsAsync(QueueStatsParams p, CancellationToken ct) => Inner.QueueStatsAsync(p, ct);
+}

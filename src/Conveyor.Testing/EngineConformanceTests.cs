@@ -1,0 +1,392 @@
+using System.Collections.Concurrent;
+using Conveyor.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit;
+
+namespace Conveyor.Testing;
+
+/// <summary>
+/// The engine end to end (producer, executor, completer, lease keeper, rescuer) over a real store. Each
+/// store's test project subclasses this once, so the engine behaves the same on every store.
+/// </summary>
+public abstract class EngineConformanceTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+    private readonly List<IAsyncDisposable> _disposables = [];
+
+    /// <summary>A fresh, empty store of this kind; the same database may be opened again by <see cref="OpenAgainAsync"/>.</summary>
+    protected abstract Task<IConveyorStore> CreateStoreAsync();
+
+    /// <summary>A second store instance on the same database (another process's view).</summary>
+    protected abstract Task<IConveyorStore> OpenAgainAsync();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var disposable in Enumerable.Reverse(_disposables))
+            await disposable.DisposeAsync();
+    }
+
+    private async Task<ConveyorTestHost> StartAsync(IConveyorStore store, Action<ConveyorOptions>? configure = null, bool start = true)
+    {
+        var host = new ConveyorTestHost(store, o =>
+        {
+            o.Backoff = new BackoffPolicy(TimeSpan.FromMilliseconds(20), 2, TimeSpan.FromMilliseconds(100), 0);
+            o.AddHandler<RecordArgs, RecordHandler>("test.record");
+            o.AddHandler<FlakyArgs, FlakyHandler>("test.flaky");
+            o.AddHandler<SleepArgs, SleepHandler>("test.sleep", k => k.Timeout = TimeSpan.FromSeconds(20));
+            o.AddHandler<ProgressArgs, ProgressHandler>("test.progress");
+            o.AddHandler<SnoozeArgs, SnoozeHandler>("test.snooze");
+            o.AddHandler<PermanentArgs, PermanentHandler>("test.permanent");
+            o.AddHandler<SleepArgs, SleepHandler>("test.timeout", k => k.Timeout = TimeSpan.FromMilliseconds(200));
+            configure?.Invoke(o);
+        }, services => services.AddSingleton<ExecutionLog>());
+        _disposables.Add(host);
+        if (start)
+            await host.StartAsync();
+        return host;
+    }
+
+    private static async Task<Job> WaitAsync(ConveyorTestHost host, long id) => await host.Client.WaitAsync(id, Patience);
+
+    [StoreFact]
+    public async Task Drains_many_jobs_each_run_exactly_once()
+    {
+        var host = await StartAsync(await CreateStoreAsync(), o => o.Concurrency = 8);
+        var requests = Enumerable.Range(0, 1000).Select(i => new JobRequest("test.record", $$"""{"n":{{i}}}""")).ToList();
+        var ids = await host.Client.EnqueueManyAsync(requests);
+        await host.DrainAsync(Patience);
+        var log = host.Services.GetRequiredService<ExecutionLog>();
+        Assert.Equal(1000, log.Runs.Count);
+        Assert.All(ids, r => Assert.Equal(1, log.Runs[r.Id]));
+        var stats = Assert.Single(await host.Client.QueuesAsync());
+        Assert.Equal(1000, stats.Count(JobState.Completed));
+    }
+
+    [StoreFact]
+    public async Task Result_is_stored_and_final_progress_always_lands()
+    {
+        var host = await StartAsync(await CreateStoreAsync());
+        var id = (await host.Client.EnqueueKindAsync("test.progress", """{"reports":300}""")).Id;
+        var job = await WaitAsync(host, id);
+        Assert.Equal(JobState.Completed, job.State);
+        Assert.Equal(300, job.Result!.Value.GetProperty("reported").GetInt32());
+        Assert.Equal(new JobProgress(100, "item 300", 300, 300), job.Progress);
+    }
+
+    [StoreFact]
+    public async Task Progress_writes_are_throttled()
+    {
+        var counting = new ProgressCountingStore(await CreateStoreAsync());
+        var host = await StartAsync(counting, o => o.ProgressInterval = TimeSpan.FromMilliseconds(200));
+        // 300 reports over about 600 ms: at 200 ms a write, a handful reach the store.
+        var id = (await host.Client.EnqueueKindAsync("test.progress", """{"reports":300,"delayMs":2}""")).Id;
+        var job = await WaitAsync(host, id);
+        Assert.Equal(JobState.Completed, job.State);
+        Assert.Equal(300, job.Progress!.Done);
+        Assert.InRange(counting.ProgressWrites, 1, 12);
+    }
+
+    [StoreFact]
+    public async Task Failing_handler_is_retried_with_back_off_then_failed_with_every_error()
+    {
+        var host = await StartAsync(await CreateStoreAsync());
+        var id = (await host.Client.EnqueueKindAsync("test.flaky", """{"failTimes":100}""", new EnqueueOptions { MaxAttempts = 3 })).Id;
+        var job = await WaitAsync(host, id);
+        Assert.Equal(JobState.Failed, job.State);
+        Assert.Equal(3, job.Attempt);
+        Assert.Equal([1, 2, 3], job.Errors.Select(e => e.Attempt).ToArray());
+        Assert.All(job.Errors, e => Assert.Equal(typeof(InvalidOperationException).FullName, e.Type));
+        Assert.Contains("FlakyHandler", job.Errors[0].Stack);
+    }
+
+    [StoreFact]
+    public async Task Handler_that_recovers_completes_on_a_later_attempt()
+    {
+        var host = await StartAsync(await CreateStoreAsync());
+        var id = (await host.Client.EnqueueKindAsync("test.flaky", """{"failTimes":2}""")).Id;
+        var job = await WaitAsync(host, id);
+        Assert.Equal(JobState.Completed, job.State);
+        Assert.Equal(3, job.Attempt);
+        Assert.Equal(2, job.Errors.Count);
+    }
+
+    [StoreFact]
+    public async Task Permanent_failure_is_not_retried()
+    {
+        var host = await StartAsync(await CreateStoreAsync());
+        var id = (await host.Client.EnqueueKindAsync("test.permanent")).Id;
+        var job = await WaitAsync(host, id);
+        Assert.Equal(JobState.Failed, job.State);
+        Assert.Equal(1, job.Attempt);
+        Assert.Equal("no retry for you", Assert.Single(job.Errors).Message);
+    }
+
+    [StoreFact]
+    public async Task Snooze_runs_again_later_without_charging_an_attempt()
+    {
+        var host = await StartAsync(await CreateStoreAsync());
+        var id = (await host.Client.EnqueueKindAsync("test.snooze", """{"times":2}""")).Id;
+        var job = await WaitAsync(host, id);
+        Assert.Equal(JobState.Completed, job.State);
+        Assert.Equal(1, job.Attempt);
+        Assert.Empty(job.Errors);
+        Assert.Equal(3, host.Services.GetRequiredService<ExecutionLog>().Runs[id]);
+    }
+
+    [StoreFact]
+    public async Task Timeout_cancels_the_attempt_and_records_a_timeout_error()
+    {
+        var host = await StartAsync(await CreateStoreAsync());
+        var id = (await host.Client.EnqueueKindAsync("test.timeout", """{"ms":10000}""", new EnqueueOptions { MaxAttempts = 2 })).Id;
+        var job = await WaitAsync(host, id);
+        Assert.Equal(JobState.Failed, job.State);
+        Assert.Equal(2, job.Errors.Count);
+        Assert.All(job.Errors, e => Assert.Equal("Timeout", e.Type));
+    }
+
+    [StoreFact]
+    public async Task Unknown_kind_fails_the_attempt_with_a_clear_error_and_is_retried()
+    {
+        var host = await StartAsync(await CreateStoreAsync());
+        var id = (await host.Client.EnqueueKindAsync("nobody.knows", null, new EnqueueOptions { MaxAttempts = 2 })).Id;
+        var job = await WaitAsync(host, id);
+        Assert.Equal(JobState.Failed, job.State);
+        Assert.Equal(2, job.Errors.Count);
+        Assert.Contains("No handler for kind 'nobody.knows'", job.Errors[0].Message);
+    }
+
+    [StoreFact]
+    public async Task Strict_kinds_refuse_unknown_kinds_and_enqueue_nothing()
+    {
+        var host = await StartAsync(await CreateStoreAsync(), o => o.StrictKinds = true, start: false);
+        await Assert.ThrowsAsync<UnknownJobKindException>(() => host.Client.EnqueueKindAsync("nobody.knows"));
+        Assert.Empty(await host.Client.ListAsync(new JobListParams()));
+    }
+
+    [StoreFact]
+    public async Task Bad_input_gets_a_clear_error_and_changes_nothing()
+    {
+        var host = await StartAsync(await CreateStoreAsync(), o => o.MaxArgsBytes = 1000, start: false);
+        var client = host.Client;
+        await Assert.ThrowsAsync<JobValidationException>(() => client.EnqueueKindAsync("test.record", "{not json"));
+        await Assert.ThrowsAsync<JobValidationException>(() => client.EnqueueKindAsync("test.record", $$"""{"big":"{{new string('x', 2000)}}"}"""));
+        await Assert.ThrowsAsync<JobValidationException>(() => client.EnqueueKindAsync("test.record", null, new EnqueueOptions { MaxAttempts = 0 }));
+        await Assert.ThrowsAsync<JobValidationException>(() => client.EnqueueKindAsync("test.record", null, new EnqueueOptions { Delay = TimeSpan.FromSeconds(-1) }));
+        await Assert.ThrowsAsync<JobValidationException>(() => client.EnqueueKindAsync("test.record", null, new EnqueueOptions { Queue = "bad queue!" }));
+        await Assert.ThrowsAsync<JobValidationException>(() => client.EnqueueKindAsync("", null));
+        // One bad job in a batch: none of the batch is written.
+        await Assert.ThrowsAsync<JobValidationException>(() => client.EnqueueManyAsync([new JobRequest("test.record"), new JobRequest("test.record", "[")]));
+        Assert.Empty(await client.ListAsync(new JobListParams()));
+    }
+
+    [StoreFact]
+    public async Task Typed_enqueue_uses_the_registered_kind_and_delays_schedule()
+    {
+        var host = await StartAsync(await CreateStoreAsync());
+        var id = (await host.Client.EnqueueAsync(new RecordArgs(7), new EnqueueOptions { Delay = TimeSpan.FromMilliseconds(300) })).Id;
+        var scheduled = await host.Client.GetAsync(id);
+        Assert.Equal(JobState.Scheduled, scheduled!.State);
+        Assert.Equal("test.record", scheduled.Kind);
+        var job = await WaitAsync(host, id);
+        Assert.Equal(JobState.Completed, job.State);
+        Assert.True(job.StartedAt >= job.CreatedAt.AddMilliseconds(300));
+    }
+
+    [StoreFact]
+    public async Task Idle_worker_wakes_on_enqueue_without_waiting_for_the_poll()
+    {
+        var host = await StartAsync(await CreateStoreAsync(), o => o.PollInterval = TimeSpan.FromSeconds(20));
+        await Task.Delay(200);
+        var started = DateTimeOffset.UtcNow;
+        var id = (await host.Client.EnqueueKindAsync("test.record", """{"n":1}""")).Id;
+        var job = await WaitAsync(host, id);
+        Assert.Equal(JobState.Completed, job.State);
+        Assert.True(DateTimeOffset.UtcNow - started < TimeSpan.FromSeconds(10), "the job waited for the poll interval");
+    }
+
+    [StoreFact]
+    public async Task Cancelling_a_running_job_reaches_its_handler_and_ends_cancelled()
+    {
+        var host = await StartAsync(await CreateStoreAsync(), o => o.Lease = TimeSpan.FromSeconds(3));
+        var id = (await host.Client.EnqueueKindAsync("test.sleep", """{"ms":20000}""")).Id;
+        await WaitForStateAsync(host, id, JobState.Running);
+        var requested = DateTimeOffset.UtcNow;
+        Assert.Equal(JobCancelOutcome.CancelRequested, (await host.Client.CancelAsync(id)).Outcome);
+        var job = await WaitAsync(host, id);
+        Assert.Equal(JobState.Cancelled, job.State);
+        Assert.True(DateTimeOffset.UtcNow - requested < TimeSpan.FromSeconds(5));
+        Assert.True(host.Services.GetRequiredService<ExecutionLog>().Cancelled.ContainsKey(id));
+    }
+
+    [StoreFact]
+    public async Task Graceful_shutdown_hands_unfinished_jobs_back_without_charging_an_attempt()
+    {
+        var host = await StartAsync(await CreateStoreAsync(), o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(300));
+        var id = (await host.Client.EnqueueKindAsync("test.sleep", """{"ms":20000}""")).Id;
+        await WaitForStateAsync(host, id, JobState.Running);
+        await host.StopAsync();
+        var job = await host.Client.GetAsync(id);
+        Assert.Equal(JobState.Queued, job!.State);
+        Assert.Equal(0, job.Attempt);
+        Assert.Null(job.WorkerId);
+
+        // Another worker on the same database picks it up and finishes it.
+        var second = await StartAsync(await OpenAgainAsync());
+        await host.Client.CancelAsync(id);
+        Assert.Equal(JobState.Cancelled, (await WaitAsync(second, id)).State);
+    }
+
+    [StoreFact]
+    public async Task Jobs_finishing_within_the_shutdown_timeout_complete_normally()
+    {
+        var host = await StartAsync(await CreateStoreAsync(), o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
+        var id = (await host.Client.EnqueueKindAsync("test.sleep", """{"ms":500}""")).Id;
+        await WaitForStateAsync(host, id, JobState.Running);
+        await host.StopAsync();
+        Assert.Equal(JobState.Completed, (await host.Client.GetAsync(id))!.State);
+    }
+
+    [StoreFact]
+    public async Task Job_of_a_dead_worker_is_rescued_and_run_again()
+    {
+        var store = await CreateStoreAsync();
+        var host = await StartAsync(store, o =>
+        {
+            o.RescueInterval = TimeSpan.FromMilliseconds(100);
+            o.Lease = TimeSpan.FromSeconds(1);
+        });
+        // A worker that claimed the job and died: nobody heartbeats its lease.
+        var now = DateTimeOffset.UtcNow;
+        var id = (await store.JobInsertManyAsync(new JobInsertManyParams([new JobInsertRow("test.record", "elsewhere", "{}", 0, 5, now)], now), default))[0].Id;
+        var claimed = await store.JobClaimAsync(new JobClaimParams("dead-worker", ["elsewhere"], 1, now, now.AddMilliseconds(300)), default);
+        Assert.Single(claimed);
+        var job = await WaitForAsync(host, id, j => j.State == JobState.Scheduled && j.Errors.Count == 1);
+        Assert.Equal("WorkerLost", job.Errors[0].Type);
+        Assert.Contains("dead-worker", job.Errors[0].Message);
+
+        // The late outcome of the dead worker is fenced out.
+        var late = await store.JobFinishManyAsync(new JobFinishManyParams([new JobFinish(id, 1, "dead-worker", JobState.Completed, now)]), default);
+        Assert.Empty(late);
+    }
+
+    [StoreFact]
+    public async Task A_job_that_keeps_heartbeating_is_never_rescued()
+    {
+        var host = await StartAsync(await CreateStoreAsync(), o =>
+        {
+            o.RescueInterval = TimeSpan.FromMilliseconds(100);
+            o.Lease = TimeSpan.FromMilliseconds(600);
+        });
+        var id = (await host.Client.EnqueueKindAsync("test.sleep", """{"ms":2500}""")).Id;
+        var job = await WaitAsync(host, id);
+        Assert.Equal(JobState.Completed, job.State);
+        Assert.Equal(1, job.Attempt);
+        Assert.Empty(job.Errors);
+    }
+
+    private static Task<Job> WaitForStateAsync(ConveyorTestHost host, long id, JobState state) => WaitForAsync(host, id, j => j.State == state);
+
+    private static async Task<Job> WaitForAsync(ConveyorTestHost host, long id, Func<Job, bool> condition)
+    {
+        var deadline = DateTimeOffset.UtcNow + Patience;
+        while (true)
+        {
+            var job = await host.Client.GetAsync(id);
+            if (job is not null && condition(job))
+                return job;
+            if (DateTimeOffset.UtcNow > deadline)
+                throw new TimeoutException($"job {id} never reached the expected condition; it is {job?.State}");
+            await Task.Delay(20);
+        }
+    }
+
+    public sealed class ExecutionLog
+    {
+        public ConcurrentDictionary<long, int> Runs { get; } = new();
+        public ConcurrentDictionary<long, bool> Cancelled { get; } = new();
+        public int Record(long id) => Runs.AddOrUpdate(id, 1, (_, n) => n + 1);
+    }
+
+    private sealed class ProgressCountingStore(IConveyorStore inner) : DelegatingStore(inner)
+    {
+        private int _writes;
+        public int ProgressWrites => Volatile.Read(ref _writes);
+
+        public override Task<bool> JobProgressAsync(JobProgressParams p, CancellationToken ct)
+        {
+            Interlocked.Increment(ref _writes);
+            return base.JobProgressAsync(p, ct);
+        }
+    }
+
+    public sealed record RecordArgs(int N);
+    public sealed class RecordHandler(ExecutionLog log) : IJobHandler<RecordArgs>
+    {
+        public Task<JobResult> HandleAsync(JobContext<RecordArgs> job, CancellationToken ct)
+        {
+            log.Record(job.JobId);
+            return Task.FromResult(JobResult.Completed(new { job.Args.N }));
+        }
+    }
+
+    public sealed record FlakyArgs(int FailTimes);
+    public sealed class FlakyHandler : IJobHandler<FlakyArgs>
+    {
+        public Task<JobResult> HandleAsync(JobContext<FlakyArgs> job, CancellationToken ct) =>
+            job.Attempt <= job.Args.FailTimes
+                ? throw new InvalidOperationException($"flaky failure on attempt {job.Attempt}")
+                : Task.FromResult(JobResult.Completed());
+    }
+
+    public sealed record SleepArgs(int Ms);
+    public sealed class SleepHandler(ExecutionLog log) : IJobHandler<SleepArgs>
+    {
+        public async Task<JobResult> HandleAsync(JobContext<SleepArgs> job, CancellationToken ct)
+        {
+            try
+            {
+                await Task.Delay(job.Args.Ms, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                log.Cancelled[job.JobId] = true;
+                throw;
+            }
+            return JobResult.Completed();
+        }
+    }
+
+    public sealed record ProgressArgs(int Reports, int DelayMs = 0);
+    public sealed class ProgressHandler : IJobHandler<ProgressArgs>
+    {
+        public async Task<JobResult> HandleAsync(JobContext<ProgressArgs> job, CancellationToken ct)
+        {
+            for (var i = 1; i <= job.Args.Reports; i++)
+            {
+                await job.ReportProgressAsync(null, $"item {i}", i, job.Args.Reports);
+                if (job.Args.DelayMs > 0)
+                    await Task.Delay(job.Args.DelayMs, ct);
+            }
+            return JobResult.Completed(new { reported = job.Args.Reports });
+        }
+    }
+
+    public sealed record SnoozeArgs(int Times);
+    public sealed class SnoozeHandler(ExecutionLog log) : IJobHandler<SnoozeArgs>
+    {
+        public Task<JobResult> HandleAsync(JobContext<SnoozeArgs> job, CancellationToken ct)
+        {
+            var runs = log.Record(job.JobId);
+            return Task.FromResult(runs <= job.Args.Times ? JobResult.Snooze(TimeSpan.FromMilliseconds(50)) : JobResult.Completed());
+        }
+    }
+
+    public sealed record PermanentArgs;
+    public sealed class PermanentHandler : IJobHandler<PermanentArgs>
+    {
+        public Task<JobResult> HandleAsync(JobContext<PermanentArgs> job, CancellationToken ct) =>
+            throw new JobPermanentFailureException("no retry for you");
+    }
+}

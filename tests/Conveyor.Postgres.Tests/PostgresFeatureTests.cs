@@ -1,0 +1,203 @@
+using Conveyor.Postgres;
+using Conveyor.Storage;
+using Conveyor.Testing;
+using Conveyor.TestSupport;
+using Npgsql;
+using Xunit;
+
+namespace Conveyor.Postgres.Tests;
+
+/// <summary>What only PostgreSQL offers: SQL enqueue, triggers, NOTIFY wake-ups, the stats view, migrations under a lock.</summary>
+public sealed class PostgresFeatureTests : IAsyncLifetime
+{
+    private readonly string _schema = PostgresTestSchemas.NewSchema();
+    private PostgresStore _store = null!;
+    private string _connectionString = "";
+
+    public static string? SkipReason => PostgresServer.UnavailableReason;
+
+    public async Task InitializeAsync()
+    {
+        _connectionString = (await PostgresServer.GetAsync()).ConnectionString;
+        _store = await PostgresTestSchemas.CreateStoreAsync(_schema);
+        await _store.MigrateAsync(default);
+    }
+
+    public async Task DisposeAsync() => await _store.DisposeAsync();
+
+    private async Task<object?> ScalarAsync(string sql, params (string, object)[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql.Replace("conveyor.", _schema + "."), connection);
+        foreach (var (name, value) in parameters)
+            command.Parameters.AddWithValue(name, value);
+        return await command.ExecuteScalarAsync();
+    }
+
+    [StoreFact]
+    public async Task Sql_enqueue_creates_a_job_with_defaults_and_named_arguments()
+    {
+        var id = (long)(await ScalarAsync("SELECT conveyor.enqueue('report.build', '{\"month\":11}'::jsonb)"))!;
+        var job = await _store.JobGetAsync(id, default);
+        Assert.Equal(("report.build", "default", JobState.Queued, 10, 0), (job!.Kind, job.Queue, job.State, job.MaxAttempts, job.Priority));
+        Assert.Equal(11, job.Args.GetProperty("month").GetInt32());
+
+        var later = (long)(await ScalarAsync("SELECT conveyor.enqueue(kind => 'x.y', queue => 'mail', run_at => now() + interval '1 hour', priority => 5, max_attempts => 3)"))!;
+        var scheduled = await _store.JobGetAsync(later, default);
+        Assert.Equal(("mail", JobState.Scheduled, 5, 3), (scheduled!.Queue, scheduled.State, scheduled.Priority, scheduled.MaxAttempts));
+    }
+
+    [StoreFact]
+    public async Task Sql_enqueue_with_a_taken_unique_key_returns_the_existing_job()
+    {
+        var first = (long)(await ScalarAsync("SELECT conveyor.enqueue('x.y', unique_key => 'nightly')"))!;
+        var second = (long)(await ScalarAsync("SELECT conveyor.enqueue('x.y', unique_key => 'nightly')"))!;
+        Assert.Equal(first, second);
+        Assert.Equal(1L, await ScalarAsync("SELECT count(*) FROM conveyor.jobs"));
+    }
+
+    [StoreFact]
+    public async Task Sql_enqueue_rejects_bad_input_clearly_and_inserts_nothing()
+    {
+        var bad = new[]
+        {
+            "SELECT conveyor.enqueue('bad kind!')",
+            "SELECT conveyor.enqueue(NULL)",
+            "SELECT conveyor.enqueue('x.y', queue => 'no spaces')",
+            "SELECT conveyor.enqueue('x.y', max_attempts => 0)",
+        };
+        foreach (var sql in bad)
+        {
+            var error = await Assert.ThrowsAsync<PostgresException>(() => ScalarAsync(sql));
+            Assert.Equal("22023", error.SqlState);
+            Assert.StartsWith(_schema + ".enqueue:", error.MessageText);
+        }
+        Assert.Equal(0L, await ScalarAsync("SELECT count(*) FROM conveyor.jobs"));
+    }
+
+    [StoreFact]
+    public async Task A_trigger_on_a_user_table_enqueues_one_job_per_row()
+    {
+        await ScalarAsync("""
+            CREATE TABLE conveyor.uploaded_files (id bigserial PRIMARY KEY, path text NOT NULL);
+            CREATE FUNCTION conveyor.enqueue_file_processing() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                PERFORM conveyor.enqueue('process-file', jsonb_build_object('fileId', NEW.id, 'path', NEW.path));
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER uploaded_files_enqueue AFTER INSERT ON conveyor.uploaded_files
+                FOR EACH ROW EXECUTE FUNCTION conveyor.enqueue_file_processing();
+            """);
+        await ScalarAsync("INSERT INTO conveyor.uploaded_files (path) SELECT 'upload/' || g FROM generate_series(1, 25) AS g");
+        var jobs = await _store.JobListAsync(new JobListParams(Kind: "process-file", Limit: 100), default);
+        Assert.Equal(25, jobs.Count);
+        Assert.Equal(Enumerable.Range(1, 25).Select(i => $"upload/{i}").Order(), jobs.Select(j => j.Args.GetProperty("path").GetString()!).Order());
+    }
+
+    [StoreFact]
+    public async Task A_job_enqueued_from_sql_wakes_an_idle_worker_through_notify()
+    {
+        await using var host = new ConveyorTestHost(_store, o =>
+        {
+            o.PollInterval = TimeSpan.FromSeconds(60);
+            o.AddHandler<EngineConformanceTests.RecordArgs, EngineConformanceTests.RecordHandler>("test.record");
+        }, s => s.AddSingletonLog());
+        await host.StartAsync();
+        await Task.Delay(300);
+        var id = (long)(await ScalarAsync("SELECT conveyor.enqueue('test.record', '{\"n\":1}'::jsonb)"))!;
+        var job = await host.Client.WaitAsync(id, TimeSpan.FromSeconds(10));
+        Assert.Equal(JobState.Completed, job.State);
+        Assert.True(job.StartedAt - job.CreatedAt < TimeSpan.FromSeconds(5), $"started {job.StartedAt - job.CreatedAt} after enqueue");
+    }
+
+    [StoreFact]
+    public async Task Client_enqueue_joins_the_applications_transaction()
+    {
+        await using var host = new ConveyorTestHost(_store, o =>
+        {
+            o.RunWorkers = false;
+            o.AddHandler<EngineConformanceTests.RecordArgs, EngineConformanceTests.RecordHandler>("test.record");
+        }, s => s.AddSingletonLog());
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync();
+        await ScalarAsync("CREATE TABLE conveyor.orders (id int PRIMARY KEY)");
+
+        await using (var tx = await connection.BeginTransactionAsync())
+        {
+            await using (var insert = new NpgsqlCommand($"INSERT INTO {_schema}.orders VALUES (1)", connection, tx))
+                await insert.ExecuteNonQueryAsync();
+            var rolledBack = await host.Client.EnqueueAsync(new EngineConformanceTests.RecordArgs(1), null, tx);
+            await tx.RollbackAsync();
+            Assert.Null(await host.Client.GetAsync(rolledBack.Id));
+        }
+        await using (var tx = await connection.BeginTransactionAsync())
+        {
+            await using (var insert = new NpgsqlCommand($"INSERT INTO {_schema}.orders VALUES (2)", connection, tx))
+                await insert.ExecuteNonQueryAsync();
+            var committed = await host.Client.EnqueueAsync(new EngineConformanceTests.RecordArgs(2), null, tx);
+            await tx.CommitAsync();
+            Assert.Equal(JobState.Queued, (await host.Client.GetAsync(committed.Id))!.State);
+        }
+        Assert.Equal(1L, await ScalarAsync("SELECT count(*) FROM conveyor.orders"));
+        Assert.Equal(1L, await ScalarAsync("SELECT count(*) FROM conveyor.jobs"));
+    }
+
+    [StoreFact]
+    public async Task Queue_stats_view_counts_by_state_with_the_oldest_waiting_age()
+    {
+        await ScalarAsync("SELECT conveyor.enqueue('a.b', run_at => now() - interval '90 seconds')");
+        await ScalarAsync("SELECT conveyor.enqueue('a.b')");
+        await ScalarAsync("SELECT conveyor.enqueue('a.b', queue => 'other', run_at => now() + interval '1 day')");
+        Assert.Equal(2L, await ScalarAsync("SELECT queued FROM conveyor.queue_stats WHERE queue = 'default'"));
+        var age = (TimeSpan)(await ScalarAsync("SELECT oldest_waiting_age FROM conveyor.queue_stats WHERE queue = 'default'"))!;
+        Assert.InRange(age.TotalSeconds, 89, 200);
+        Assert.Equal(1L, await ScalarAsync("SELECT scheduled FROM conveyor.queue_stats WHERE queue = 'other'"));
+    }
+
+    [StoreFact]
+    public async Task Ten_processes_migrating_at_once_migrate_once()
+    {
+        var schema = PostgresTestSchemas.NewSchema();
+        var stores = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => PostgresTestSchemas.CreateStoreAsync(schema)));
+        await Task.WhenAll(stores.Select(s => s.MigrateAsync(default)));
+        Assert.Equal(1L, await ScalarAsync($"SELECT count(*) FROM {schema}.schema_migrations"));
+        foreach (var store in stores)
+            await store.DisposeAsync();
+    }
+
+    [StoreFact]
+    public async Task A_database_newer_than_the_code_is_refused()
+    {
+        await ScalarAsync("INSERT INTO conveyor.schema_migrations (version, name) VALUES (9999, '9999_future')");
+        var error = await Assert.ThrowsAsync<StoreVersionException>(() => _store.MigrateAsync(default));
+        Assert.Contains("9999", error.Message);
+    }
+
+    [StoreFact]
+    public async Task Bulk_insert_of_ten_thousand_jobs_is_one_round_trip_and_keeps_order()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var rows = Enumerable.Range(0, 10_000).Select(i => new JobInsertRow("bulk.item", "default", $$"""{"i":{{i}}}""", 0, 3, now, UniqueKey: i % 1000 == 0 ? $"u{i}" : null)).ToList();
+        var results = await _store.JobInsertManyAsync(new JobInsertManyParams(rows, now), default);
+        Assert.Equal(10_000, results.Select(r => r.Id).Distinct().Count());
+        Assert.Equal(9999, (await _store.JobGetAsync(results[9999].Id, default))!.Args.GetProperty("i").GetInt32());
+        Assert.Equal(5000, (await _store.JobGetAsync(results[5000].Id, default))!.Args.GetProperty("i").GetInt32());
+    }
+
+    [StoreFact]
+    public void Connection_urls_are_accepted_and_passwords_never_described()
+    {
+        var builder = PostgresConnectionString.Parse("postgres://app:s%40cret@db.internal:6543/jobs?sslmode=disable");
+        Assert.Equal(("db.internal", 6543, "jobs", "app", "s@cret"), (builder.Host!, builder.Port, builder.Database!, builder.Username!, builder.Password!));
+        Assert.DoesNotContain("cret", PostgresConnectionString.Describe(builder));
+        Assert.Equal("h", PostgresConnectionString.Parse("Host=h;Username=u").Host);
+        Assert.Throws<ArgumentException>(() => new PostgresStore("Host=h", new PostgresStoreOptions { Schema = "Bad-Schema" }));
+    }
+}
+
+internal static class ServiceCollectionTestExtensions
+{
+    public static void AddSingletonLog(this Microsoft.Extensions.DependencyInjection.IServiceCollection services) =>
+        Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton<EngineConformanceTests.ExecutionLog>(services);
+}

@@ -39,7 +39,16 @@ internal sealed class JobClient(
         var now = time.GetUtcNow();
         var rows = new JobInsertRow[requests.Count];
         for (var i = 0; i < requests.Count; i++)
-            rows[i] = ToRow(requests[i], now);
+        {
+            try
+            {
+                rows[i] = ToRow(requests[i], now);
+            }
+            catch (JobValidationException ex) when (requests.Count > 1)
+            {
+                throw new JobValidationException($"Job {i}: {ex.Message}");
+            }
+        }
 
         await readiness.EnsureReadyAsync(ct);
         // Wake-ups are the store's business: a trigger's NOTIFY on PostgreSQL (delivered at commit), an in-process signal on SQLite.

@@ -1,0 +1,168 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Conveyor.TestSupport;
+using Xunit;
+
+namespace Conveyor.Cli.Tests;
+
+/// <summary>The HTTP API of a real `conveyor serve`, over loopback.</summary>
+public sealed class HttpApiTests(ServeFixture serve) : IClassFixture<ServeFixture>
+{
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    private async Task<JsonElement> WaitFinishedAsync(long id)
+    {
+        for (var i = 0; i < 300; i++)
+        {
+            var job = await serve.Http.GetFromJsonAsync<JsonElement>($"/api/jobs/{id}");
+            if (job.GetProperty("state").GetString() is "completed" or "failed" or "cancelled")
+                return job;
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"job {id} did not finish");
+    }
+
+    [Fact]
+    public async Task Post_a_job_then_read_it_until_it_completes()
+    {
+        var response = await serve.Http.PostAsync("/api/jobs", Json("""{"kind":"demo.sleep","args":{"seconds":0.2,"steps":2},"priority":3,"tags":["a"]}"""));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+        var job = await WaitFinishedAsync(id);
+        Assert.Equal("completed", job.GetProperty("state").GetString());
+        Assert.Equal(3, job.GetProperty("priority").GetInt32());
+        Assert.Equal("a", job.GetProperty("tags")[0].GetString());
+    }
+
+    [Fact]
+    public async Task Bad_requests_get_problem_details_and_change_nothing()
+    {
+        var before = (await serve.Http.GetFromJsonAsync<JsonElement>("/api/jobs?limit=1000")).GetProperty("jobs").GetArrayLength();
+        foreach (var body in new[] { "{\"kind\":", "[]", "{\"args\":{}}", "{\"kind\":\"bad kind\"}", "{\"kind\":\"x\",\"maxAttempts\":0}", "{\"kind\":\"x\",\"delay\":\"-5s\"}", "{\"kind\":\"x\",\"surprise\":1}" })
+        {
+            var response = await serve.Http.PostAsync("/api/jobs", Json(body));
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.False(string.IsNullOrEmpty(problem.GetProperty("detail").GetString()));
+        }
+        var after = (await serve.Http.GetFromJsonAsync<JsonElement>("/api/jobs?limit=1000")).GetProperty("jobs").GetArrayLength();
+        Assert.Equal(before, after);
+    }
+
+    [Fact]
+    public async Task Unknown_ids_are_404_and_bad_queries_400()
+    {
+        Assert.Equal(HttpStatusCode.NotFound, (await serve.Http.GetAsync("/api/jobs/987654321")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await serve.Http.PostAsync("/api/jobs/987654321/cancel", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await serve.Http.GetAsync("/api/jobs?state=bogus")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await serve.Http.GetAsync("/api/jobs?limit=0")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Bulk_enqueue_and_paged_listing()
+    {
+        var jobs = string.Join(",", Enumerable.Range(0, 30).Select(i => "{\"kind\":\"demo.noop\",\"queue\":\"paged\",\"args\":{\"i\":" + i + "}}"));
+        var response = await serve.Http.PostAsync("/api/jobs/bulk", Json($"[{jobs}]"));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal(30, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("jobs").GetArrayLength());
+
+        var seen = new HashSet<long>();
+        string? after = null;
+        do
+        {
+            var page = await serve.Http.GetFromJsonAsync<JsonElement>($"/api/jobs?queue=paged&limit=7{(after is null ? "" : "&after=" + after)}");
+            foreach (var job in page.GetProperty("jobs").EnumerateArray())
+                Assert.True(seen.Add(job.GetProperty("id").GetInt64()));
+            after = page.GetProperty("next").ValueKind == JsonValueKind.Null ? null : page.GetProperty("next").GetInt64().ToString();
+        } while (after is not null);
+        Assert.Equal(30, seen.Count);
+
+        var bad = await serve.Http.PostAsync("/api/jobs/bulk", Json("""[{"kind":"demo.noop"},{"kind":"bad kind"}]"""));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("Job 1", await bad.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Queues_and_health()
+    {
+        await serve.Http.PostAsync("/api/jobs", Json("""{"kind":"demo.noop","queue":"health-check"}"""));
+        var queues = await serve.Http.GetFromJsonAsync<JsonElement>("/api/queues");
+        Assert.Contains(queues.EnumerateArray(), q => q.GetProperty("queue").GetString() == "health-check" && q.GetProperty("counts").TryGetProperty("completed", out _));
+        var health = await serve.Http.GetFromJsonAsync<JsonElement>("/healthz");
+        Assert.Equal("ok", health.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Cancel_and_retry_over_http()
+    {
+        var created = await (await serve.Http.PostAsync("/api/jobs", Json("""{"kind":"demo.sleep","delay":"1h"}"""))).Content.ReadFromJsonAsync<JsonElement>();
+        var id = created.GetProperty("id").GetInt64();
+        var cancelled = await (await serve.Http.PostAsync($"/api/jobs/{id}/cancel", null)).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("cancelled", cancelled.GetProperty("job").GetProperty("state").GetString());
+        var retried = await serve.Http.PostAsync($"/api/jobs/{id}/retry", null);
+        Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
+        Assert.Equal("completed", (await WaitFinishedAsync(id)).GetProperty("state").GetString());
+        Assert.Equal(HttpStatusCode.Conflict, (await serve.Http.PostAsync($"/api/jobs/{id}/retry", null)).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_server_listens_on_loopback_only()
+    {
+        Assert.StartsWith("http://127.0.0.1:", serve.Url);
+        Assert.Contains("listening on http://127.0.0.1:", serve.Server.Output);
+        await Task.CompletedTask;
+    }
+}
+
+/// <summary>A server started with --api-key refuses /api calls without it.</summary>
+public sealed class ApiKeyTests
+{
+    [Fact]
+    public async Task Api_routes_need_the_key_health_does_not()
+    {
+        using var dir = new TempDirectory("conveyor-apikey");
+        var url = $"http://127.0.0.1:{FreePort.Next()}";
+        await using var server = ChildProcess.Cli(["serve", "--database", dir.File("k.db"), "--urls", url, "--api-key", "s3cret"], workingDirectory: dir.Path);
+        await server.WaitForOutputAsync("Conveyor serve started", TimeSpan.FromSeconds(60));
+        using var http = new HttpClient { BaseAddress = new Uri(url) };
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/api/jobs")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode);
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "s3cret");
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/api/jobs")).StatusCode);
+    }
+}
+
+/// <summary>SIGTERM during a long job: the job goes back to queued at once, not after its lease.</summary>
+public sealed class GracefulShutdownTests
+{
+    [Fact]
+    public async Task Sigterm_hands_running_jobs_back_to_queued_and_another_worker_completes_them()
+    {
+        using var dir = new TempDirectory("conveyor-graceful");
+        var db = dir.File("g.db");
+        await using var first = ChildProcess.Cli(["work", "--database", db, "--shutdown-timeout", "500ms", "--lease", "30s"], workingDirectory: dir.Path);
+        await first.WaitForOutputAsync("Conveyor work started", TimeSpan.FromSeconds(60));
+        var (code, stdout, all) = await ChildProcess.RunCliAsync(["enqueue", "demo.sleep", "--args", """{"seconds":3,"steps":3}""", "--json", "--database", db]);
+        Assert.True(code == 0, all);
+        var id = JsonDocument.Parse(stdout).RootElement.GetProperty("id").GetInt64().ToString();
+
+        for (var i = 0; i < 100 && !(await StatusAsync(db, id)).Contains("\"running\""); i++)
+            await Task.Delay(100);
+        first.Signal(15);
+        Assert.Equal(0, await first.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("handed back", first.Output);
+        var status = JsonDocument.Parse(await StatusAsync(db, id)).RootElement;
+        Assert.Equal("queued", status.GetProperty("state").GetString());
+        Assert.Equal(0, status.GetProperty("attempt").GetInt32());
+
+        await using var second = ChildProcess.Cli(["work", "--database", db], workingDirectory: dir.Path);
+        var (followCode, _, followAll) = await ChildProcess.RunCliAsync(["status", id, "--follow", "--database", db], TimeSpan.FromSeconds(60));
+        Assert.True(followCode == 0, followAll);
+    }
+
+    private static async Task<string> StatusAsync(string db, string id) =>
+        (await ChildProcess.RunCliAsync(["status", id, "--json", "--database", db])).Stdout;
+}

@@ -32,8 +32,19 @@ public sealed partial class PostgresStore : IConveyorStore
     private readonly string _description;
 
     public PostgresStore(string connectionString, PostgresStoreOptions? options = null, ILoggerFactory? loggers = null)
-        : this(new NpgsqlDataSourceBuilder(PostgresConnectionString.Parse(connectionString).ConnectionString).Build(), options, loggers, ownsDataSource: true)
+        : this(new NpgsqlDataSourceBuilder(WithDefaults(PostgresConnectionString.Parse(connectionString)).ConnectionString).Build(), options, loggers, ownsDataSource: true)
     {
+    }
+
+    /// <summary>
+    /// Auto-prepared statements unless the connection string says otherwise: the claim and finish statements
+    /// run thousands of times a second, and planning them anew each time cost a good part of each claim.
+    /// </summary>
+    private static NpgsqlConnectionStringBuilder WithDefaults(NpgsqlConnectionStringBuilder builder)
+    {
+        if (builder.MaxAutoPrepare == 0)
+            builder.MaxAutoPrepare = 32;
+        return builder;
     }
 
     public PostgresStore(NpgsqlDataSource dataSource, PostgresStoreOptions? options = null, ILoggerFactory? loggers = null)
@@ -162,6 +173,12 @@ public sealed partial class PostgresStore : IConveyorStore
                         ? new JobInsertResult(holder, true)
                         : throw new InvalidOperationException($"Unique key '{jobs[i].UniqueKey}' conflicted but no live job holds it.");
                 }
+            }
+            // Workers of this process wake at once; others wake on the trigger's NOTIFY at commit.
+            if (owned)
+            {
+                foreach (var queue in jobs.Where(j => j.RunAt <= p.Now).Select(j => j.Queue).Distinct())
+                    _notifier.PublishLocal(queue);
             }
             return results;
 

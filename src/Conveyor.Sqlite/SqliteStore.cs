@@ -17,6 +17,12 @@ public sealed class SqliteStore : IConveyorStore
 
     private readonly string _connectionString;
     private readonly InProcessNotifier _notifier = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> _claimSql = new();
+
+    // SQLite has one writer at a time. Writers of this process queue here instead of in SQLite's busy
+    // handler, which sleeps in steps of up to 100 ms: with claims and batched finishes contending in one
+    // process, finishes averaged 249 ms (busy sleeps) and the drain ran at ~2,600 jobs/s.
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
 
     public SqliteStore(string database)
     {
@@ -69,6 +75,21 @@ public sealed class SqliteStore : IConveyorStore
         return connection;
     }
 
+    private async Task<WriteLockHolder> WriteLockAsync(CancellationToken ct)
+    {
+        await _writeLock.WaitAsync(ct);
+        return new WriteLockHolder(_writeLock);
+    }
+
+    private readonly struct WriteLockHolder(SemaphoreSlim semaphore) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync()
+        {
+            semaphore.Release();
+            return ValueTask.CompletedTask;
+        }
+    }
+
     private static SqliteCommand Command(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
     {
         var command = connection.CreateCommand();
@@ -85,6 +106,7 @@ public sealed class SqliteStore : IConveyorStore
     public async Task<IReadOnlyList<JobInsertResult>> JobInsertManyAsync(JobInsertManyParams p, CancellationToken ct)
     {
         SqliteConnection? owned = null;
+        WriteLockHolder? write = null;
         SqliteTransaction transaction;
         if (p.Transaction is not null)
         {
@@ -93,6 +115,7 @@ public sealed class SqliteStore : IConveyorStore
         }
         else
         {
+            write = await WriteLockAsync(ct);
             owned = await OpenAsync(ct);
             transaction = owned.BeginTransaction(deferred: false);
         }
@@ -159,19 +182,23 @@ public sealed class SqliteStore : IConveyorStore
                 await transaction.DisposeAsync();
                 await owned.DisposeAsync();
             }
+            if (write is { } held)
+                await held.DisposeAsync();
         }
     }
 
     public async Task<IReadOnlyList<ClaimedJob>> JobClaimAsync(JobClaimParams p, CancellationToken ct)
     {
+        await using var write = await WriteLockAsync(ct);
         await using var connection = await OpenAsync(ct);
         await using var transaction = connection.BeginTransaction(deferred: false);
-        await using var command = Command(connection, Sql["job_claim"], transaction);
+        await using var command = Command(connection, ClaimSql(p.Queues.Count), transaction);
         command.Parameters.AddWithValue("@worker_id", p.WorkerId);
         command.Parameters.AddWithValue("@now", T(p.Now));
         command.Parameters.AddWithValue("@lease_until", T(p.LeaseUntil));
-        command.Parameters.AddWithValue("@queues", BatchJson.Strings(p.Queues));
         command.Parameters.AddWithValue("@max", p.Max);
+        for (var i = 0; i < p.Queues.Count; i++)
+            command.Parameters.AddWithValue($"@queue_{i}", p.Queues[i]);
         var jobs = new List<ClaimedJob>(p.Max);
         await using (var reader = await command.ExecuteReaderAsync(ct))
         {
@@ -194,8 +221,16 @@ public sealed class SqliteStore : IConveyorStore
         return jobs;
     }
 
+    /// <summary>The claim statement for a number of queues: one ready-set subquery per queue.</summary>
+    private string ClaimSql(int queues) => _claimSql.GetOrAdd(queues, n =>
+    {
+        var ready = string.Join("\nUNION ALL\n", Enumerable.Range(0, n).Select(i => Sql["job_claim_ready"].Replace("@queue", $"@queue_{i}", StringComparison.Ordinal)));
+        return Sql["job_claim"].Replace("{ready}", ready, StringComparison.Ordinal);
+    });
+
     public async Task<JobHeartbeatResult> JobHeartbeatAsync(JobHeartbeatParams p, CancellationToken ct)
     {
+        await using var write = await WriteLockAsync(ct);
         if (p.Jobs.Count == 0)
             return new JobHeartbeatResult([], []);
         await using var connection = await OpenAsync(ct);
@@ -220,6 +255,7 @@ public sealed class SqliteStore : IConveyorStore
 
     public async Task<bool> JobProgressAsync(JobProgressParams p, CancellationToken ct)
     {
+        await using var write = await WriteLockAsync(ct);
         await using var connection = await OpenAsync(ct);
         await using var command = Command(connection, Sql["job_progress"]);
         command.Parameters.AddWithValue("@id", p.Id);
@@ -234,6 +270,7 @@ public sealed class SqliteStore : IConveyorStore
 
     public async Task<IReadOnlyList<long>> JobFinishManyAsync(JobFinishManyParams p, CancellationToken ct)
     {
+        await using var write = await WriteLockAsync(ct);
         if (p.Jobs.Count == 0)
             return [];
         await using var connection = await OpenAsync(ct);
@@ -254,6 +291,7 @@ public sealed class SqliteStore : IConveyorStore
 
     public async Task<JobCancelResult> JobCancelAsync(JobCancelParams p, CancellationToken ct)
     {
+        await using var write = await WriteLockAsync(ct);
         await using var connection = await OpenAsync(ct);
         await using var transaction = connection.BeginTransaction(deferred: false);
         var state = await StateAsync(connection, transaction, p.Id, ct);
@@ -279,6 +317,7 @@ public sealed class SqliteStore : IConveyorStore
 
     public async Task<JobRetryResult> JobRetryAsync(JobRetryParams p, CancellationToken ct)
     {
+        await using var write = await WriteLockAsync(ct);
         await using var connection = await OpenAsync(ct);
         await using var transaction = connection.BeginTransaction(deferred: false);
         var state = await StateAsync(connection, transaction, p.Id, ct);
@@ -322,6 +361,7 @@ public sealed class SqliteStore : IConveyorStore
 
     public async Task<int> JobPromoteScheduledAsync(JobPromoteParams p, CancellationToken ct)
     {
+        await using var write = await WriteLockAsync(ct);
         await using var connection = await OpenAsync(ct);
         await using var command = Command(connection, Sql["job_promote_scheduled"]);
         command.Parameters.AddWithValue("@now", T(p.Now));
@@ -334,6 +374,7 @@ public sealed class SqliteStore : IConveyorStore
 
     public async Task<int> JobPruneAsync(JobPruneParams p, CancellationToken ct)
     {
+        await using var write = await WriteLockAsync(ct);
         await using var connection = await OpenAsync(ct);
         await using var command = Command(connection, Sql["job_prune"]);
         command.Parameters.AddWithValue("@completed_before", T(p.CompletedBefore));

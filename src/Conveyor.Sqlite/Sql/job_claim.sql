@@ -1,6 +1,8 @@
 -- Claim up to @max ready jobs for one worker, in one statement inside BEGIN IMMEDIATE: the write lock is
 -- taken before the ready set is read, so two processes can never claim the same row.
--- Due scheduled jobs count as ready, so a retry's back-off never waits on the promoter.
+-- The ready marker below becomes one job_claim_ready.sql per queue, joined by UNION ALL: with one queue per subquery the
+-- planner walks the partial index conveyor_jobs_ready in claim order and stops after @max rows; with
+-- "queue IN (...)" it read every queued row and sorted them (4 ms a claim at 20,000 queued jobs).
 UPDATE conveyor_jobs
 SET state = 'running',
     attempt = attempt + 1,
@@ -8,11 +10,7 @@ SET state = 'running',
     started_at = @now,
     lease_until = @lease_until
 WHERE id IN (
-    SELECT id FROM conveyor_jobs
-    WHERE state IN ('queued', 'scheduled')
-      AND run_at <= @now
-      AND queue IN (SELECT value FROM json_each(@queues))
-      AND queue NOT IN (SELECT name FROM conveyor_queues WHERE paused_at IS NOT NULL)
+    SELECT id FROM ({ready})
     ORDER BY priority DESC, run_at, id
     LIMIT @max)
 RETURNING id, queue, kind, args, attempt, max_attempts, priority, created_at, batch_id, timeout;

@@ -18,6 +18,8 @@ internal sealed class Producer(
 {
     private static readonly TimeSpan MaxErrorDelay = TimeSpan.FromSeconds(30);
 
+    private int RefillThreshold { get; } = Math.Max(1, options.Concurrency / 4);
+
     public WakeSignal WorkAvailable { get; } = new();
 
     public async Task RunAsync(CancellationToken stopping)
@@ -29,7 +31,11 @@ internal sealed class Producer(
             {
                 running.SlotFreed.Reset();
                 var free = options.Concurrency - running.Count;
-                if (free <= 0)
+                // Refill when idle, or once at least a quarter of the slots are free: claiming one slot at a
+                // time as each short job ends turns every job into its own write transaction. On SQLite with
+                // 32 slots and no-op jobs, claiming whatever was free drained ~3,000 jobs/s; refilling in
+                // batches of at least 8 is what reaches the figures in bench/README.md.
+                if (free <= 0 || (running.Count > 0 && free < RefillThreshold))
                 {
                     await running.SlotFreed.WaitAsync(options.PollInterval, time, stopping);
                     continue;

@@ -1,0 +1,192 @@
+using System.Diagnostics;
+using Conveyor;
+using Conveyor.Bench;
+using Conveyor.Postgres;
+using Conveyor.Sqlite;
+using Conveyor.Storage;
+using Conveyor.Testing;
+using Conveyor.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
+
+// Conveyor's benchmark harness. Examples:
+//   dotnet run -c Release --project bench/Conveyor.Bench -- drain   --store sqlite   --jobs 20000 --concurrency 32
+//   dotnet run -c Release --project bench/Conveyor.Bench -- drain   --store postgres --jobs 20000 --concurrency 32
+//   dotnet run -c Release --project bench/Conveyor.Bench -- latency --store postgres --samples 200
+// PostgreSQL: CONVEYOR_BENCH_POSTGRES=<connection string>, else a throwaway local server (as the tests start one).
+var settings = BenchSettings.Parse(args);
+Console.WriteLine($"conveyor bench: {settings}  (machine: {Environment.ProcessorCount} cores, .NET {Environment.Version})");
+for (var run = 1; run <= settings.Runs; run++)
+{
+    await using var store = await BenchStores.CreateAsync(settings.Store);
+    await store.MigrateAsync(default);
+    if (settings.Mode == "latency")
+        await Latency.RunAsync(store, settings);
+    else
+        await Drain.RunAsync(store, settings);
+}
+
+namespace Conveyor.Bench
+{
+    internal sealed record BenchSettings(string Mode, string Store, int Jobs, int Concurrency, int Samples, int Runs, bool Trace)
+    {
+        public static BenchSettings Parse(string[] args)
+        {
+            string Value(string name, string fallback)
+            {
+                var i = Array.IndexOf(args, name);
+                return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+            }
+            var mode = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "drain";
+            if (mode is not ("drain" or "latency"))
+                throw new ArgumentException($"Unknown mode '{mode}': use drain or latency.");
+            var store = Value("--store", "sqlite");
+            if (store is not ("sqlite" or "postgres"))
+                throw new ArgumentException($"Unknown store '{store}': use sqlite or postgres.");
+            return new BenchSettings(mode, store, int.Parse(Value("--jobs", "20000")), int.Parse(Value("--concurrency", "32")),
+                int.Parse(Value("--samples", "200")), int.Parse(Value("--runs", "3")), args.Contains("--trace"));
+        }
+
+        public override string ToString() => Mode == "latency"
+            ? $"latency store={Store} samples={Samples} runs={Runs}"
+            : $"drain store={Store} jobs={Jobs} concurrency={Concurrency} runs={Runs}";
+    }
+
+    internal static class BenchStores
+    {
+        public static async Task<IConveyorStore> CreateAsync(string store)
+        {
+            if (store == "sqlite")
+            {
+                var dir = Path.Combine(Path.GetTempPath(), $"conveyor-bench-{Guid.NewGuid():N}");
+                return new SqliteStore(Path.Combine(dir, "bench.db"));
+            }
+            var connection = Environment.GetEnvironmentVariable("CONVEYOR_BENCH_POSTGRES")
+                ?? await (await PostgresServer.GetAsync()).CreateDatabaseAsync("bench");
+            return new PostgresStore(connection, new PostgresStoreOptions { Schema = "b_" + Guid.NewGuid().ToString("N")[..10] });
+        }
+    }
+
+    /// <summary>Counts handler runs and signals when the expected number has run.</summary>
+    internal sealed class RunCounter
+    {
+        private int _count;
+        public int Target { get; set; }
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public ConcurrentStarts Starts { get; } = new();
+
+        public void Ran()
+        {
+            if (Interlocked.Increment(ref _count) == Target)
+                Done.TrySetResult();
+        }
+    }
+
+    internal sealed class ConcurrentStarts
+    {
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<long, long> _started = new();
+        private readonly System.Threading.Channels.Channel<long> _starts = System.Threading.Channels.Channel.CreateUnbounded<long>();
+
+        public void Record(long jobId)
+        {
+            _started[jobId] = Stopwatch.GetTimestamp();
+            _starts.Writer.TryWrite(jobId);
+        }
+
+        /// <summary>Waits (without spinning, which would steal a core from the worker and the database) until the job starts.</summary>
+        public async Task<long> WaitForAsync(long jobId, CancellationToken ct)
+        {
+            while (!_started.ContainsKey(jobId))
+                await _starts.Reader.ReadAsync(ct);
+            return _started[jobId];
+        }
+    }
+
+    public sealed record NoopArgs;
+
+    internal sealed class NoopHandler(RunCounter counter) : IJobHandler<NoopArgs>
+    {
+        private static readonly Task<JobResult> Done = Task.FromResult(JobResult.Completed());
+
+        public Task<JobResult> HandleAsync(JobContext<NoopArgs> job, CancellationToken ct)
+        {
+            counter.Starts.Record(job.JobId);
+            counter.Ran();
+            return Done;
+        }
+    }
+
+    /// <summary>Bulk-enqueue N no-op jobs, then time one process draining them (until every outcome is written).</summary>
+    internal static class Drain
+    {
+        public static async Task RunAsync(IConveyorStore store, BenchSettings settings)
+        {
+            var now = DateTimeOffset.UtcNow;
+            var enqueue = Stopwatch.StartNew();
+            for (var done = 0; done < settings.Jobs; done += 5000)
+            {
+                var rows = Enumerable.Range(0, Math.Min(5000, settings.Jobs - done)).Select(_ => new JobInsertRow("bench.noop", "default", "{}", 0, 3, now)).ToList();
+                await store.JobInsertManyAsync(new JobInsertManyParams(rows, now), default);
+            }
+            enqueue.Stop();
+
+            var counter = new RunCounter { Target = settings.Jobs };
+            var timing = settings.Trace ? new TimingStore(store) : null;
+            await using var host = new ConveyorTestHost(timing ?? store, o =>
+            {
+                o.Concurrency = settings.Concurrency;
+                o.AddHandler<NoopArgs, NoopHandler>("bench.noop");
+            }, s => s.AddSingleton(counter));
+            GC.Collect();
+            var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+            var clock = Stopwatch.StartNew();
+            await host.StartAsync();
+            await counter.Done.Task.WaitAsync(TimeSpan.FromMinutes(3));
+            await host.StopAsync(); // flushes the completer: every outcome is in the store
+            clock.Stop();
+            var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+
+            var stats = (await store.QueueStatsAsync(new QueueStatsParams(DateTimeOffset.UtcNow), default)).Single();
+            var completed = stats.Count(JobState.Completed);
+            if (completed != settings.Jobs)
+                throw new InvalidOperationException($"Expected {settings.Jobs} completed jobs, found {completed}.");
+            Process.GetCurrentProcess().Refresh();
+            Console.WriteLine(
+                $"drain {settings.Store}: {settings.Jobs} jobs in {clock.Elapsed.TotalSeconds:0.000} s = {settings.Jobs / clock.Elapsed.TotalSeconds:0} jobs/s " +
+                $"(enqueue {settings.Jobs / enqueue.Elapsed.TotalSeconds:0} jobs/s); allocated {allocated / (double)settings.Jobs / 1024:0.0} KiB/job; " +
+                $"peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576} MiB");
+            if (timing is not null)
+                Console.WriteLine("  store calls: " + timing.Report());
+        }
+    }
+
+    /// <summary>Idle pickup latency: one job at a time into an idle worker, enqueue call to handler start.</summary>
+    internal static class Latency
+    {
+        public static async Task RunAsync(IConveyorStore store, BenchSettings settings)
+        {
+            var counter = new RunCounter { Target = int.MaxValue };
+            await using var host = new ConveyorTestHost(store, o =>
+            {
+                o.Concurrency = 4;
+                o.PollInterval = TimeSpan.FromSeconds(1);
+                o.AddHandler<NoopArgs, NoopHandler>("bench.noop");
+            }, s => s.AddSingleton(counter));
+            await host.StartAsync();
+            await Task.Delay(500);
+            var samples = new List<double>(settings.Samples);
+            for (var i = 0; i < settings.Samples + 10; i++)
+            {
+                var before = Stopwatch.GetTimestamp();
+                var id = (await host.Client.EnqueueKindAsync("bench.noop")).Id;
+                using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                var started = await counter.Starts.WaitForAsync(id, limit.Token);
+                if (i >= 10) // the first few warm up connections and JIT
+                    samples.Add(Stopwatch.GetElapsedTime(before, started).TotalMilliseconds);
+                await Task.Delay(20); // let the worker go idle again
+            }
+            samples.Sort();
+            double P(double q) => samples[Math.Min(samples.Count - 1, (int)Math.Ceiling(q * samples.Count) - 1)];
+            Console.WriteLine($"latency {settings.Store}: enqueue-to-start over {samples.Count} jobs: p50 {P(0.50):0.00} ms, p95 {P(0.95):0.00} ms, p99 {P(0.99):0.00} ms, max {samples[^1]:0.00} ms");
+        }
+    }
+}

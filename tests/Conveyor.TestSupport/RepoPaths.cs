@@ -13,6 +13,8 @@ public static class RepoPaths
 
     public static string TestHandlersDll => Built("tests/Conveyor.TestHandlers", "Conveyor.TestHandlers.dll");
 
+    public static string FileProcessingExampleDll => Built("examples/FileProcessing", "FileProcessing.dll");
+
     private static string Built(string project, string file)
     {
         var path = Path.Combine(Root, project, "bin", Configuration, "net10.0", file);

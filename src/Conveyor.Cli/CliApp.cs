@@ -19,6 +19,7 @@ public static class CliApp
             CommonOptions.StrictKinds,
             CommonOptions.NoListen,
             CommonOptions.Schema,
+            CommonOptions.MaxArgsBytes,
         };
         root.Add(HostCommands.Serve(settings));
         root.Add(HostCommands.Work(settings));

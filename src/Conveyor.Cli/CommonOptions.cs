@@ -31,6 +31,12 @@ internal static class CommonOptions
         Recursive = true,
     };
 
+    public static readonly Option<string?> MaxArgsBytes = new("--max-args-bytes")
+    {
+        Description = "Largest accepted args JSON in bytes (env CONVEYOR_MAX_ARGS_BYTES; default 1048576)",
+        Recursive = true,
+    };
+
     public static readonly Option<bool> Json = new("--json") { Description = "Print one JSON document on stdout and nothing else" };
 
     public static readonly Option<string[]> Handlers = new("--handlers")
@@ -53,6 +59,8 @@ internal static class CommonOptions
         o.AutoMigrate = !settings.Bool(parse.GetValue(NoMigrate), "no-migrate");
         o.StrictKinds = settings.Bool(parse.GetValue(StrictKinds), "strict-kinds");
         o.RunWorkers = false;
+        if (settings.Int(parse.GetValue(MaxArgsBytes), "max-args-bytes") is { } maxArgs)
+            o.MaxArgsBytes = maxArgs;
         o.AddDemoHandlers();
         HandlerAssemblies.Register(o, parse.GetValue(Handlers) ?? []);
     }

@@ -462,6 +462,52 @@ public sealed partial class PostgresStore : IConveyorStore
         return [.. byQueue.Select(kv => new QueueStats(kv.Key, kv.Value.Counts, kv.Value.Oldest is { } o ? p.Now - o : null, kv.Value.Paused))];
     }
 
+    public async Task WorkerUpsertAsync(WorkerRecord worker, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = Command(connection, "worker_upsert");
+        command.Parameters.AddWithValue("id", worker.Id);
+        command.Parameters.AddWithValue("host", worker.Host);
+        command.Parameters.AddWithValue("pid", worker.Pid);
+        command.Parameters.AddWithValue("queues", worker.Queues.ToArray());
+        command.Parameters.AddWithValue("concurrency", worker.Concurrency);
+        command.Parameters.AddWithValue("started_at", Utc(worker.StartedAt));
+        command.Parameters.AddWithValue("last_seen_at", Utc(worker.LastSeenAt));
+        command.Parameters.AddWithValue("running", worker.Running);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task WorkerRemoveAsync(string workerId, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = new NpgsqlCommand(_sql.ForSchema("DELETE FROM conveyor.workers WHERE id = @id"), connection);
+        command.Parameters.AddWithValue("id", workerId);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<IReadOnlyList<WorkerRecord>> WorkerListAsync(CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = Command(connection, "worker_list");
+        var workers = new List<WorkerRecord>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            workers.Add(new WorkerRecord(reader.GetString(0), reader.GetString(1), reader.GetInt32(2),
+                reader.GetFieldValue<string[]>(3), reader.GetInt32(4),
+                reader.GetFieldValue<DateTimeOffset>(5), reader.GetFieldValue<DateTimeOffset>(6), reader.GetInt32(7)));
+        }
+        return workers;
+    }
+
+    public async Task<int> WorkerPruneAsync(DateTimeOffset lastSeenBefore, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = new NpgsqlCommand(_sql.ForSchema("DELETE FROM conveyor.workers WHERE last_seen_at < @before"), connection);
+        command.Parameters.AddWithValue("before", Utc(lastSeenBefore));
+        return await command.ExecuteNonQueryAsync(ct);
+    }
+
     private static Job ReadJob(DbDataReader r) => new()
     {
         Id = r.GetInt64(0),

@@ -458,6 +458,55 @@ public sealed class SqliteStore : IConveyorStore
         return [.. byQueue.Select(kv => new QueueStats(kv.Key, kv.Value.Counts, kv.Value.Oldest is { } o ? p.Now - o : null, kv.Value.Paused))];
     }
 
+    public async Task WorkerUpsertAsync(WorkerRecord worker, CancellationToken ct)
+    {
+        await using var write = await WriteLockAsync(ct);
+        await using var connection = await OpenAsync(ct);
+        await using var command = Command(connection, Sql["worker_upsert"]);
+        command.Parameters.AddWithValue("@id", worker.Id);
+        command.Parameters.AddWithValue("@host", worker.Host);
+        command.Parameters.AddWithValue("@pid", worker.Pid);
+        command.Parameters.AddWithValue("@queues", BatchJson.Strings(worker.Queues));
+        command.Parameters.AddWithValue("@concurrency", worker.Concurrency);
+        command.Parameters.AddWithValue("@started_at", T(worker.StartedAt));
+        command.Parameters.AddWithValue("@last_seen_at", T(worker.LastSeenAt));
+        command.Parameters.AddWithValue("@running", worker.Running);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task WorkerRemoveAsync(string workerId, CancellationToken ct)
+    {
+        await using var write = await WriteLockAsync(ct);
+        await using var connection = await OpenAsync(ct);
+        await using var command = Command(connection, "DELETE FROM conveyor_workers WHERE id = @id");
+        command.Parameters.AddWithValue("@id", workerId);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<IReadOnlyList<WorkerRecord>> WorkerListAsync(CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = Command(connection, Sql["worker_list"]);
+        var workers = new List<WorkerRecord>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            workers.Add(new WorkerRecord(reader.GetString(0), reader.GetString(1), reader.GetInt32(2),
+                JsonSerializer.Deserialize<List<string>>(reader.GetString(3)) ?? [], reader.GetInt32(4),
+                SqliteTime.Parse(reader.GetString(5)), SqliteTime.Parse(reader.GetString(6)), reader.GetInt32(7)));
+        }
+        return workers;
+    }
+
+    public async Task<int> WorkerPruneAsync(DateTimeOffset lastSeenBefore, CancellationToken ct)
+    {
+        await using var write = await WriteLockAsync(ct);
+        await using var connection = await OpenAsync(ct);
+        await using var command = Command(connection, "DELETE FROM conveyor_workers WHERE last_seen_at < @before");
+        command.Parameters.AddWithValue("@before", T(lastSeenBefore));
+        return await command.ExecuteNonQueryAsync(ct);
+    }
+
     private static Job ReadJob(DbDataReader r) => new()
     {
         Id = r.GetInt64(0),

@@ -24,4 +24,8 @@ public class DelegatingStore(IConveyorStore inner) : IConveyorStore
     public virtual Task<Job?> JobGetAsync(long id, CancellationToken ct) => Inner.JobGetAsync(id, ct);
     public virtual Task<IReadOnlyList<Job>> JobListAsync(JobListParams p, CancellationToken ct) => Inner.JobListAsync(p, ct);
     public virtual Task<IReadOnlyList<QueueStats>> QueueStatsAsync(QueueStatsParams p, CancellationToken ct) => Inner.QueueStatsAsync(p, ct);
+    public virtual Task WorkerUpsertAsync(WorkerRecord worker, CancellationToken ct) => Inner.WorkerUpsertAsync(worker, ct);
+    public virtual Task WorkerRemoveAsync(string workerId, CancellationToken ct) => Inner.WorkerRemoveAsync(workerId, ct);
+    public virtual Task<IReadOnlyList<WorkerRecord>> WorkerListAsync(CancellationToken ct) => Inner.WorkerListAsync(ct);
+    public virtual Task<int> WorkerPruneAsync(DateTimeOffset lastSeenBefore, CancellationToken ct) => Inner.WorkerPruneAsync(lastSeenBefore, ct);
 }

@@ -289,6 +289,22 @@ public abstract class EngineConformanceTests : IAsyncLifetime
         Assert.Empty(job.Errors);
     }
 
+    [StoreFact]
+    public async Task A_running_worker_keeps_its_record_and_removes_it_on_clean_exit()
+    {
+        var store = await CreateStoreAsync();
+        var host = await StartAsync(store, o =>
+        {
+            o.Queues = ["default", "other"];
+            o.Concurrency = 3;
+        });
+        var worker = Assert.Single(await store.WorkerListAsync(default));
+        Assert.Equal((host.Options.WorkerId, Environment.ProcessId, 3), (worker.Id, worker.Pid, worker.Concurrency));
+        Assert.Equal(["default", "other"], worker.Queues);
+        await host.StopAsync();
+        Assert.Empty(await store.WorkerListAsync(default));
+    }
+
     private static Task<Job> WaitForStateAsync(ConveyorTestHost host, long id, JobState state) => WaitForAsync(host, id, j => j.State == state);
 
     private static async Task<Job> WaitForAsync(ConveyorTestHost host, long id, Func<Job, bool> condition)

@@ -456,4 +456,22 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         await Store.JobFinishManyAsync(new JobFinishManyParams([new JobFinish(id, 1, "w1", JobState.Completed, T0, Result: args)]), default);
         Assert.Equal("Zoë ✓ 日本", (await GetAsync(id)).Result!.Value.GetProperty("name").GetString());
     }
+
+    [StoreFact]
+    public async Task Workers_register_refresh_list_remove_and_age_out()
+    {
+        await Store.WorkerUpsertAsync(new WorkerRecord("w-a", "host1", 101, ["default", "mail"], 8, T0, T0, 0), default);
+        await Store.WorkerUpsertAsync(new WorkerRecord("w-b", "host2", 202, ["default"], 4, T0, T0, 0), default);
+        await Store.WorkerUpsertAsync(new WorkerRecord("w-a", "host1", 101, ["default", "mail"], 8, T0, T0.AddMinutes(5), 3), default);
+        var workers = (await Store.WorkerListAsync(default)).ToDictionary(w => w.Id);
+        Assert.Equal(2, workers.Count);
+        Assert.Equal((T0.AddMinutes(5), 3, T0), (workers["w-a"].LastSeenAt, workers["w-a"].Running, workers["w-a"].StartedAt));
+        Assert.Equal(["default", "mail"], workers["w-a"].Queues);
+        Assert.Equal(("host2", 202, 4), (workers["w-b"].Host, workers["w-b"].Pid, workers["w-b"].Concurrency));
+
+        Assert.Equal(1, await Store.WorkerPruneAsync(T0.AddMinutes(1), default));
+        Assert.Equal("w-a", Assert.Single(await Store.WorkerListAsync(default)).Id);
+        await Store.WorkerRemoveAsync("w-a", default);
+        Assert.Empty(await Store.WorkerListAsync(default));
+    }
 }

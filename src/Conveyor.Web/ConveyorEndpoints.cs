@@ -31,6 +31,7 @@ public static class ConveyorEndpoints
         api.MapPost("/jobs/{id:long}/cancel", CancelAsync);
         api.MapPost("/jobs/{id:long}/retry", RetryAsync);
         api.MapGet("/queues", QueuesAsync);
+        api.MapGet("/workers", WorkersAsync);
         endpoints.MapGet("/healthz", HealthAsync);
         return endpoints;
     }
@@ -140,6 +141,12 @@ public static class ConveyorEndpoints
     {
         var queues = await client.QueuesAsync(ct);
         return Json(queues.Select(QueueView.From).ToList());
+    }
+
+    private static async Task<IResult> WorkersAsync(IConveyorStore store, StoreReadiness readiness, CancellationToken ct)
+    {
+        await readiness.EnsureReadyAsync(ct);
+        return Json(await store.WorkerListAsync(ct));
     }
 
     private static async Task<IResult> HealthAsync(IServiceProvider services, CancellationToken ct)

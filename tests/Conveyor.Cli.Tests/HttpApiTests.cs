@@ -91,6 +91,10 @@ public sealed class HttpApiTests(ServeFixture serve) : IClassFixture<ServeFixtur
         await serve.Http.PostAsync("/api/jobs", Json("""{"kind":"demo.noop","queue":"health-check"}"""));
         var queues = await serve.Http.GetFromJsonAsync<JsonElement>("/api/queues");
         Assert.Contains(queues.EnumerateArray(), q => q.GetProperty("queue").GetString() == "health-check" && q.GetProperty("counts").TryGetProperty("completed", out _));
+        var workers = await serve.Http.GetFromJsonAsync<JsonElement>("/api/workers");
+        var worker = Assert.Single(workers.EnumerateArray());
+        Assert.Equal(serve.Server.Id, worker.GetProperty("pid").GetInt32());
+        Assert.Equal(4, worker.GetProperty("concurrency").GetInt32());
         var health = await serve.Http.GetFromJsonAsync<JsonElement>("/healthz");
         Assert.Equal("ok", health.GetProperty("status").GetString());
     }

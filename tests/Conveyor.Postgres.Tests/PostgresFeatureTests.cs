@@ -55,6 +55,9 @@ public sealed class PostgresFeatureTests : IAsyncLifetime
         var second = (long)(await ScalarAsync("SELECT conveyor.enqueue('x.y', unique_key => 'nightly')"))!;
         Assert.Equal(first, second);
         Assert.Equal(1L, await ScalarAsync("SELECT count(*) FROM conveyor.jobs"));
+        Assert.Equal(true, await ScalarAsync("SELECT duplicate FROM conveyor.enqueue_job('x.y', unique_key => 'nightly')"));
+        Assert.Equal(first, await ScalarAsync("SELECT id FROM conveyor.enqueue_job('x.y', unique_key => 'nightly')"));
+        Assert.Equal(false, await ScalarAsync("SELECT duplicate FROM conveyor.enqueue_job('x.y', unique_key => 'weekly')"));
     }
 
     [StoreFact]
@@ -161,7 +164,8 @@ public sealed class PostgresFeatureTests : IAsyncLifetime
         var schema = PostgresTestSchemas.NewSchema();
         var stores = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => PostgresTestSchemas.CreateStoreAsync(schema)));
         await Task.WhenAll(stores.Select(s => s.MigrateAsync(default)));
-        Assert.Equal(1L, await ScalarAsync($"SELECT count(*) FROM {schema}.schema_migrations"));
+        // One row per migration file (0001_initial, 0002_workers), each applied once.
+        Assert.Equal(2L, await ScalarAsync($"SELECT count(*) FROM {schema}.schema_migrations"));
         foreach (var store in stores)
             await store.DisposeAsync();
     }

@@ -18,6 +18,9 @@ internal static class HostCommands
     private static readonly Option<string?> PollInterval = new("--poll-interval") { Description = "Fallback poll when no wake-up arrives (env CONVEYOR_POLL_INTERVAL; default 1s)" };
     private static readonly Option<string?> ShutdownTimeout = new("--shutdown-timeout") { Description = "On SIGINT/SIGTERM, how long running jobs may finish (env CONVEYOR_SHUTDOWN_TIMEOUT; default 30s)" };
     private static readonly Option<string?> WorkerId = new("--worker-id") { Description = "This process's worker id (env CONVEYOR_WORKER_ID; default host-pid-random)" };
+    private static readonly Option<string?> RescueInterval = new("--rescue-interval") { Description = "How often expired leases are looked for (env CONVEYOR_RESCUE_INTERVAL; default 5s)" };
+    private static readonly Option<string?> CompletedRetention = new("--completed-retention") { Description = "Delete completed jobs after this long (env CONVEYOR_COMPLETED_RETENTION; default 7d)" };
+    private static readonly Option<string?> FailedRetention = new("--failed-retention") { Description = "Delete failed and cancelled jobs after this long (env CONVEYOR_FAILED_RETENTION; default 30d)" };
     private static readonly Option<string?> Urls = new("--urls") { Description = "Where the HTTP API listens (env CONVEYOR_URLS; default http://127.0.0.1:5000)" };
     private static readonly Option<string?> ApiKey = new("--api-key") { Description = "Require this key on /api routes (env CONVEYOR_API_KEY)" };
 
@@ -47,6 +50,9 @@ internal static class HostCommands
         command.Add(PollInterval);
         command.Add(ShutdownTimeout);
         command.Add(WorkerId);
+        command.Add(RescueInterval);
+        command.Add(CompletedRetention);
+        command.Add(FailedRetention);
     }
 
     private static ConveyorOptions Configure(ConveyorOptions o, ParseResult parse, CliSettings settings)
@@ -65,6 +71,12 @@ internal static class HostCommands
             o.ShutdownTimeout = shutdown;
         if (settings.Get(parse.GetValue(WorkerId), "worker-id") is { } workerId)
             o.WorkerId = workerId;
+        if (settings.Duration(parse.GetValue(RescueInterval), "rescue-interval") is { } rescue)
+            o.RescueInterval = rescue;
+        if (settings.Duration(parse.GetValue(CompletedRetention), "completed-retention") is { } completed)
+            o.CompletedRetention = completed;
+        if (settings.Duration(parse.GetValue(FailedRetention), "failed-retention") is { } failed)
+            o.FailedRetention = failed;
         return o;
     }
 

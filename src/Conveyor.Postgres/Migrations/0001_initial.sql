@@ -57,8 +57,9 @@ CREATE TRIGGER jobs_notify_inserted AFTER INSERT ON conveyor.jobs
     REFERENCING NEW TABLE AS inserted_jobs
     FOR EACH STATEMENT EXECUTE FUNCTION conveyor.notify_jobs_inserted();
 
--- Enqueue from plain SQL: triggers, pg_cron, psql. Returns the job id (the live holder's id for a taken unique key).
-CREATE FUNCTION conveyor.enqueue(
+-- Enqueue from plain SQL: triggers, pg_cron, psql. Returns the job id and whether the unique key was already
+-- held by a live job (then the id is that job's and nothing was inserted).
+CREATE FUNCTION conveyor.enqueue_job(
     kind text,
     args jsonb DEFAULT '{}',
     queue text DEFAULT 'default',
@@ -66,7 +67,7 @@ CREATE FUNCTION conveyor.enqueue(
     priority integer DEFAULT 0,
     max_attempts integer DEFAULT NULL,
     unique_key text DEFAULT NULL)
-RETURNS bigint LANGUAGE plpgsql AS $$
+RETURNS TABLE (id bigint, duplicate boolean) LANGUAGE plpgsql AS $$
 #variable_conflict use_variable
 DECLARE
     new_id bigint;
@@ -88,12 +89,29 @@ BEGIN
             coalesce(priority, 0), coalesce(max_attempts, 10), coalesce(run_at, now()), now(), unique_key)
     ON CONFLICT DO NOTHING -- the only unique index that can conflict is jobs_unique_key
     RETURNING j.id INTO new_id;
-    IF new_id IS NULL THEN
-        SELECT j.id INTO new_id FROM conveyor.jobs AS j
-        WHERE j.unique_key = enqueue.unique_key AND j.state IN ('scheduled', 'queued', 'running');
+    IF new_id IS NOT NULL THEN
+        id := new_id;
+        duplicate := false;
+    ELSE
+        SELECT j.id INTO id FROM conveyor.jobs AS j
+        WHERE j.unique_key = enqueue_job.unique_key AND j.state IN ('scheduled', 'queued', 'running');
+        duplicate := true;
     END IF;
-    RETURN new_id;
+    RETURN NEXT;
 END
+$$;
+
+-- The same, returning just the id: SELECT conveyor.enqueue('report.build', '{"month": 11}');
+CREATE FUNCTION conveyor.enqueue(
+    kind text,
+    args jsonb DEFAULT '{}',
+    queue text DEFAULT 'default',
+    run_at timestamptz DEFAULT now(),
+    priority integer DEFAULT 0,
+    max_attempts integer DEFAULT NULL,
+    unique_key text DEFAULT NULL)
+RETURNS bigint LANGUAGE sql AS $$
+    SELECT e.id FROM conveyor.enqueue_job(kind, args, queue, run_at, priority, max_attempts, unique_key) AS e;
 $$;
 
 -- Per queue: counts by state and the age of the oldest job waiting to run.

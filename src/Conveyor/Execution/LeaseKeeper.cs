@@ -8,9 +8,23 @@ namespace Conveyor.Execution;
 /// ones a user asked to cancel (on SQLite this is how a cancel reaches the handler) or that this worker lost.
 /// Runs every Lease/3, and at least every second so that a cancel arrives within about a second.
 /// </summary>
-internal sealed class LeaseKeeper(IJobStore store, ConveyorOptions options, RunningJobs running, TimeProvider time, ILogger logger)
+internal sealed class LeaseKeeper(IConveyorStore store, ConveyorOptions options, RunningJobs running, TimeProvider time, ILogger logger)
 {
+    private readonly DateTimeOffset _startedAt = time.GetUtcNow();
+    private long _lastRegistered = long.MinValue;
+
     public TimeSpan Interval { get; } = TimeSpan.FromTicks(Math.Min(options.Lease.Ticks / 3, TimeSpan.FromSeconds(1).Ticks));
+
+    /// <summary>How often the workers record is refreshed: every Lease/3, at most every 5 s.</summary>
+    private TimeSpan RegistrationInterval { get; } = TimeSpan.FromTicks(Math.Min(options.Lease.Ticks / 3, TimeSpan.FromSeconds(5).Ticks));
+
+    /// <summary>Writes this process's workers record (id, host, pid, queues, concurrency, started, last seen).</summary>
+    public async Task RegisterAsync(CancellationToken ct)
+    {
+        _lastRegistered = time.GetTimestamp();
+        await store.WorkerUpsertAsync(new WorkerRecord(options.WorkerId, Environment.MachineName, Environment.ProcessId, options.Queues,
+            options.Concurrency, _startedAt, time.GetUtcNow(), running.Count), ct);
+    }
 
     public async Task RunAsync(CancellationToken stopping)
     {
@@ -20,6 +34,8 @@ internal sealed class LeaseKeeper(IJobStore store, ConveyorOptions options, Runn
             {
                 await Task.Delay(Interval, time, stopping);
                 await BeatAsync(stopping);
+                if (time.GetElapsedTime(_lastRegistered) >= RegistrationInterval)
+                    await RegisterAsync(stopping);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {

@@ -59,6 +59,7 @@ internal sealed class WorkerService : IHostedService
             if (queue == "*" || queues.Contains(queue))
                 _producer.WorkAvailable.Set();
         });
+        await _leaseKeeper.RegisterAsync(cancellationToken);
         _completer.Start();
         _heartbeatLoop = Task.Run(() => _leaseKeeper.RunAsync(_stopHeartbeats.Token), CancellationToken.None);
         _producerLoop = Task.Run(() => _producer.RunAsync(_stopClaiming.Token), CancellationToken.None);
@@ -96,6 +97,14 @@ internal sealed class WorkerService : IHostedService
         await _completer.StopAsync();
         await _stopHeartbeats.CancelAsync();
         await _heartbeatLoop;
+        try
+        {
+            await _store.WorkerRemoveAsync(_options.WorkerId, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            _logger.LogWarning(ex, "Removing the workers record of {WorkerId} failed; it ages out", _options.WorkerId);
+        }
         _logger.LogInformation("Worker {WorkerId} stopped: {Written} outcomes written, {Rejected} rejected, {HandedBack} jobs handed back",
             _options.WorkerId, _completer.Written, _completer.Rejected, stuck.Count + unfinished.Count);
     }

@@ -9,7 +9,7 @@ namespace Conveyor.Maintenance;
 /// each write is fenced by the lease token it read, so two rescuers cannot both move one job.
 /// </summary>
 public sealed class Rescuer(
-    IJobStore store,
+    IConveyorStore store,
     JobKindRegistry kinds,
     ConveyorOptions options,
     StoreReadiness readiness,
@@ -20,7 +20,15 @@ public sealed class Rescuer(
 
     protected override TimeSpan Interval => options.RescueInterval;
 
-    protected override async Task RunOnceAsync(CancellationToken ct) => await RescueAsync(ct);
+    protected override async Task RunOnceAsync(CancellationToken ct)
+    {
+        await RescueAsync(ct);
+        // A live worker refreshes its record at least every 5 s; one unseen for a minute (or 3 leases) is gone.
+        var stale = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMinutes(1).Ticks, options.Lease.Ticks * 3));
+        var pruned = await store.WorkerPruneAsync(Time.GetUtcNow() - stale, ct);
+        if (pruned > 0)
+            logger.LogInformation("Removed {Count} workers records not seen for {Stale}", pruned, stale);
+    }
 
     /// <summary>Rescues one batch; returns how many jobs were moved.</summary>
     public async Task<int> RescueAsync(CancellationToken ct)

@@ -8,7 +8,7 @@ public interface IStoreMigrator
 }
 
 /// <summary>One database behind the small contracts the engine needs.</summary>
-public interface IConveyorStore : IJobStore, IJobMonitor, IStoreMigrator, IAsyncDisposable
+public interface IConveyorStore : IJobStore, IJobMonitor, IWorkerRegistry, IStoreMigrator, IAsyncDisposable
 {
     /// <summary>For banners and logs: "sqlite ./conveyor.db". Never contains a password.</summary>
     string Description { get; }

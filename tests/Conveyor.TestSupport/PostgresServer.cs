@@ -10,7 +10,7 @@ namespace Conveyor.TestSupport;
 /// </summary>
 public sealed class PostgresServer
 {
-    private static readonly Lazy<Task<PostgresServer>> Shared = new(StartAsync);
+    private static readonly Lazy<Task<PostgresServer>> Shared = new(() => StartNewAsync());
 
     private PostgresServer(string connectionString, string? dataDirectory, int port, Func<string, string[], Task<string>>? run)
     {
@@ -62,6 +62,13 @@ public sealed class PostgresServer
         return new Npgsql.NpgsqlConnectionStringBuilder(ConnectionString) { Database = name }.ConnectionString;
     }
 
+    /// <summary>Stops an owned server for good.</summary>
+    public async Task StopAsync()
+    {
+        if (_run is not null && DataDirectory is not null)
+            await _run("pg_ctl", ["-D", DataDirectory, "-m", "immediate", "-w", "stop"]);
+    }
+
     /// <summary>Stops the owned server (fast mode) and starts it again on the same port: a server restart.</summary>
     public async Task RestartAsync(TimeSpan downtime)
     {
@@ -72,9 +79,11 @@ public sealed class PostgresServer
         await _run("pg_ctl", ["-D", DataDirectory, "-l", Path.Combine(DataDirectory, "server.log"), "-w", "start"]);
     }
 
-    private static async Task<PostgresServer> StartAsync()
+    /// <summary>A server of its own (not shared with other tests), for tests that stop and restart it.</summary>
+    /// <param name="allowExternal">False: always start a local server (a test that restarts it must own it).</param>
+    public static async Task<PostgresServer> StartNewAsync(bool allowExternal = true)
     {
-        if (Environment.GetEnvironmentVariable("CONVEYOR_TEST_POSTGRES") is { Length: > 0 } external)
+        if (allowExternal && Environment.GetEnvironmentVariable("CONVEYOR_TEST_POSTGRES") is { Length: > 0 } external)
             return new PostgresServer(external, null, 0, null);
 
         var initdb = FindBinary("initdb") ?? throw new InvalidOperationException("PostgreSQL binaries (initdb, pg_ctl) not found; install postgresql-15 or set CONVEYOR_TEST_POSTGRES.");

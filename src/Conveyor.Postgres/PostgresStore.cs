@@ -241,7 +241,7 @@ public sealed partial class PostgresStore : IConveyorStore
                     cancel.Add(id);
             }
         }
-        return new JobHeartbeatResult(cancel, [.. p.Jobs.Select(j => j.Id).Where(id => !held.Contains(id))]);
+        return StoreQueries.HeartbeatResult(p.Jobs, held, cancel);
     }
 
     public async Task<bool> JobProgressAsync(JobProgressParams p, CancellationToken ct)
@@ -400,36 +400,9 @@ public sealed partial class PostgresStore : IConveyorStore
     {
         await using var connection = await OpenAsync(ct);
         await using var command = new NpgsqlCommand { Connection = connection };
-        var where = new List<string>();
-        if (p.State is { } state)
-        {
-            where.Add("state = @state");
-            command.Parameters.AddWithValue("state", state.ToName());
-        }
-        if (p.Queue is not null)
-        {
-            where.Add("queue = @queue");
-            command.Parameters.AddWithValue("queue", p.Queue);
-        }
-        if (p.Kind is not null)
-        {
-            where.Add("kind = @kind");
-            command.Parameters.AddWithValue("kind", p.Kind);
-        }
-        if (p.BatchId is not null)
-        {
-            where.Add("batch_id = @batch_id");
-            command.Parameters.AddWithValue("batch_id", p.BatchId);
-        }
-        if (p.AfterId is { } after)
-        {
-            where.Add("id < @after");
-            command.Parameters.AddWithValue("after", after);
-        }
+        var where = StoreQueries.JobListWhere(p, command);
         command.Parameters.AddWithValue("limit", p.Limit);
-        command.CommandText = _sql["job_columns"]
-            + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "")
-            + " ORDER BY id DESC LIMIT @limit";
+        command.CommandText = _sql["job_columns"] + where + " ORDER BY id DESC LIMIT @limit";
         var jobs = new List<Job>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
@@ -442,24 +415,14 @@ public sealed partial class PostgresStore : IConveyorStore
         await using var connection = await OpenAsync(ct);
         await using var command = Command(connection, "queue_stats");
         command.Parameters.AddWithValue("now", Utc(p.Now));
-        var byQueue = new SortedDictionary<string, (Dictionary<JobState, long> Counts, DateTimeOffset? Oldest, bool Paused)>(StringComparer.Ordinal);
+        var stats = new QueueStatsBuilder(p.Now);
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            var queue = reader.GetString(0);
-            if (!byQueue.TryGetValue(queue, out var entry))
-                entry = (new Dictionary<JobState, long>(), null, reader.GetBoolean(4));
-            if (!reader.IsDBNull(1))
-                entry.Counts[JobStateNames.Parse(reader.GetString(1))] = reader.GetInt64(2);
-            if (!reader.IsDBNull(3))
-            {
-                var oldest = reader.GetFieldValue<DateTimeOffset>(3);
-                if (entry.Oldest is null || oldest < entry.Oldest)
-                    entry.Oldest = oldest;
-            }
-            byQueue[queue] = entry;
+            stats.Add(reader.GetString(0), reader.IsDBNull(1) ? null : JobStateNames.Parse(reader.GetString(1)), reader.GetInt64(2),
+                reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3), reader.GetBoolean(4));
         }
-        return [.. byQueue.Select(kv => new QueueStats(kv.Key, kv.Value.Counts, kv.Value.Oldest is { } o ? p.Now - o : null, kv.Value.Paused))];
+        return stats.Build();
     }
 
     public async Task WorkerUpsertAsync(WorkerRecord worker, CancellationToken ct)

@@ -161,7 +161,8 @@ public sealed class PostgresCrashTests(ITestOutputHelper output)
         // Back in the queue at once, not after the 30 s lease, and no attempt charged.
         Assert.Equal(4, await CountAsync(database, "SELECT count(*) FROM conveyor.jobs WHERE state = 'queued' AND attempt = 0 AND worker_id IS NULL"));
 
-        await using var second = ChildProcess.Cli(WorkArgs(database, "graceful-2"), env);
+        // A long lease here: this test is about the hand-back, not about rescues under a loaded machine.
+        await using var second = ChildProcess.Cli(WorkArgs(database, "graceful-2", lease: "30s"), env);
         await WaitAllCompletedAsync(store, 4, TimeSpan.FromSeconds(60), () => second.Output);
         Assert.Equal(4, await CountAsync(database, "SELECT count(*) FROM conveyor.jobs WHERE worker_id = 'graceful-2' AND attempt = 1"));
     }
@@ -186,7 +187,8 @@ public sealed class PostgresCrashTests(ITestOutputHelper output)
         frozen.Signal(19); // SIGSTOP: a long GC pause, a frozen VM
         try
         {
-            await using var rescuer = ChildProcess.Cli(WorkArgs(database, "rescuer"), env);
+            // Only the frozen worker's lease must be short; the rescuer's own job must not be rescued in turn.
+            await using var rescuer = ChildProcess.Cli(WorkArgs(database, "rescuer", lease: "30s"), env);
             var job = await WaitForAsync(store, id, j => j.State == JobState.Completed, TimeSpan.FromSeconds(60), () => rescuer.Output);
             Assert.Equal(("rescuer", 2), (job.WorkerId, job.Attempt));
             Assert.Equal("WorkerLost", Assert.Single(job.Errors).Type);

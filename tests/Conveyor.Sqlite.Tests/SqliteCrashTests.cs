@@ -18,7 +18,7 @@ public sealed class SqliteCrashTests(ITestOutputHelper output) : IDisposable
         var path = _dir.File("crash.db");
         await using var store = new SqliteStore(path);
         await store.MigrateAsync(default);
-        await ExecuteAsync(path, "CREATE TABLE test_executions (job_id INTEGER NOT NULL, attempt INTEGER NOT NULL, worker_id TEXT NOT NULL)");
+        await SqliteTestDb.ExecuteAsync(path, "CREATE TABLE test_executions (job_id INTEGER NOT NULL, attempt INTEGER NOT NULL, worker_id TEXT NOT NULL)");
         var env = new Dictionary<string, string> { ["CONVEYOR_TEST_SIDE_DATABASE"] = path };
         await using var fleet = new WorkerFleet(id => ["work", "--database", path, "--worker-id", id, "--lease", "2s", "--rescue-interval", "500ms",
             "--concurrency", "8", "--poll-interval", "200ms", "--handlers", RepoPaths.TestHandlersDll], env);
@@ -36,41 +36,23 @@ public sealed class SqliteCrashTests(ITestOutputHelper output) : IDisposable
             await fleet.KillRandomAndReplaceAsync();
         }
         var deadline = DateTime.UtcNow.AddSeconds(120);
-        while ((long)(await ScalarAsync(path, "SELECT COUNT(*) FROM conveyor_jobs WHERE state = 'completed'"))! < 5000)
+        while ((long)(await SqliteTestDb.ScalarAsync(path, "SELECT COUNT(*) FROM conveyor_jobs WHERE state = 'completed'"))! < 5000)
         {
             Assert.True(DateTime.UtcNow < deadline, fleet.Output[^Math.Min(4000, fleet.Output.Length)..]);
             await Task.Delay(250);
         }
         await fleet.StopAllAsync();
 
-        Assert.Equal(5000L, await ScalarAsync(path, "SELECT COUNT(DISTINCT job_id) FROM test_executions"));
-        Assert.Equal(0L, await ScalarAsync(path, "SELECT COUNT(*) FROM conveyor_jobs WHERE state <> 'completed'"));
-        Assert.Equal("ok", await ScalarAsync(path, "PRAGMA integrity_check"));
+        Assert.Equal(5000L, await SqliteTestDb.ScalarAsync(path, "SELECT COUNT(DISTINCT job_id) FROM test_executions"));
+        Assert.Equal(0L, await SqliteTestDb.ScalarAsync(path, "SELECT COUNT(*) FROM conveyor_jobs WHERE state <> 'completed'"));
+        Assert.Equal("ok", await SqliteTestDb.ScalarAsync(path, "PRAGMA integrity_check"));
         Assert.DoesNotContain("database is locked", fleet.Output);
         Assert.DoesNotContain("SQLITE_BUSY", fleet.Output);
-        var executions = (long)(await ScalarAsync(path, "SELECT COUNT(*) FROM test_executions"))!;
-        var rescued = (long)(await ScalarAsync(path, "SELECT COUNT(*) FROM conveyor_jobs WHERE errors LIKE '%WorkerLost%'"))!;
+        var executions = (long)(await SqliteTestDb.ScalarAsync(path, "SELECT COUNT(*) FROM test_executions"))!;
+        var rescued = (long)(await SqliteTestDb.ScalarAsync(path, "SELECT COUNT(*) FROM conveyor_jobs WHERE errors LIKE '%WorkerLost%'"))!;
         output.WriteLine($"kill test (SQLite): {fleet.Killed} workers SIGKILLed, 5000 jobs completed, {executions} executions, {executions - 5000} duplicates (at-least-once), {rescued} jobs rescued");
         Assert.True(fleet.Killed >= 5, $"only {fleet.Killed} kills");
         Assert.True(rescued > 0, "no kill hit a running job");
-    }
-
-    private static async Task ExecuteAsync(string path, string sql)
-    {
-        await using var connection = new SqliteConnection($"Data Source={path}");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync();
-    }
-
-    private static async Task<object?> ScalarAsync(string path, string sql)
-    {
-        await using var connection = new SqliteConnection($"Data Source={path};Default Timeout=30");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return await command.ExecuteScalarAsync();
     }
 
     public void Dispose()

@@ -17,7 +17,7 @@ public sealed class SqliteMultiProcessTests : IDisposable
         var path = _dir.File("shared.db");
         await using var store = new SqliteStore(path);
         await store.MigrateAsync(default);
-        await ExecuteAsync(path, "CREATE TABLE test_executions (job_id INTEGER NOT NULL, attempt INTEGER NOT NULL, worker_id TEXT NOT NULL)");
+        await SqliteTestDb.ExecuteAsync(path, "CREATE TABLE test_executions (job_id INTEGER NOT NULL, attempt INTEGER NOT NULL, worker_id TEXT NOT NULL)");
 
         var env = new Dictionary<string, string> { ["CONVEYOR_TEST_SIDE_DATABASE"] = path };
         string[] Args(string id) => ["work", "--database", path, "--concurrency", "8", "--poll-interval", "200ms", "--worker-id", id, "--handlers", RepoPaths.TestHandlersDll];
@@ -45,11 +45,11 @@ public sealed class SqliteMultiProcessTests : IDisposable
         Assert.Equal(0, await first.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.Equal(0, await second.WaitForExitAsync(TimeSpan.FromSeconds(30)));
 
-        Assert.Equal(5000L, await ScalarAsync(path, "SELECT COUNT(*) FROM test_executions"));
-        Assert.Equal(5000L, await ScalarAsync(path, "SELECT COUNT(DISTINCT job_id) FROM test_executions"));
-        Assert.Equal(2L, await ScalarAsync(path, "SELECT COUNT(DISTINCT worker_id) FROM test_executions"));
-        Assert.Equal(0L, await ScalarAsync(path, "SELECT COUNT(*) FROM conveyor_jobs WHERE state <> 'completed' OR attempt <> 1"));
-        Assert.Equal("ok", await ScalarAsync(path, "PRAGMA integrity_check"));
+        Assert.Equal(5000L, await SqliteTestDb.ScalarAsync(path, "SELECT COUNT(*) FROM test_executions"));
+        Assert.Equal(5000L, await SqliteTestDb.ScalarAsync(path, "SELECT COUNT(DISTINCT job_id) FROM test_executions"));
+        Assert.Equal(2L, await SqliteTestDb.ScalarAsync(path, "SELECT COUNT(DISTINCT worker_id) FROM test_executions"));
+        Assert.Equal(0L, await SqliteTestDb.ScalarAsync(path, "SELECT COUNT(*) FROM conveyor_jobs WHERE state <> 'completed' OR attempt <> 1"));
+        Assert.Equal("ok", await SqliteTestDb.ScalarAsync(path, "PRAGMA integrity_check"));
         Assert.DoesNotContain("database is locked", first.Output + second.Output);
         Assert.DoesNotContain("SQLITE_BUSY", first.Output + second.Output);
     }
@@ -61,9 +61,9 @@ public sealed class SqliteMultiProcessTests : IDisposable
         var runs = Enumerable.Range(0, 4).Select(_ => ChildProcess.RunCliAsync(["migrate", "--database", path])).ToList();
         foreach (var (code, _, output) in await Task.WhenAll(runs))
             Assert.True(code == 0, output);
-        Assert.Equal("wal", await ScalarAsync(path, "PRAGMA journal_mode"));
+        Assert.Equal("wal", await SqliteTestDb.ScalarAsync(path, "PRAGMA journal_mode"));
         // One row per migration file (0001_initial, 0002_workers), each applied once.
-        Assert.Equal(2L, await ScalarAsync(path, "SELECT COUNT(*) FROM conveyor_migrations"));
+        Assert.Equal(2L, await SqliteTestDb.ScalarAsync(path, "SELECT COUNT(*) FROM conveyor_migrations"));
     }
 
     [Fact]
@@ -72,27 +72,9 @@ public sealed class SqliteMultiProcessTests : IDisposable
         var path = _dir.File("newer.db");
         await using var store = new SqliteStore(path);
         await store.MigrateAsync(default);
-        await ExecuteAsync(path, "INSERT INTO conveyor_migrations (version, name, applied_at) VALUES (9999, '9999_future', '2099-01-01T00:00:00.000000Z')");
+        await SqliteTestDb.ExecuteAsync(path, "INSERT INTO conveyor_migrations (version, name, applied_at) VALUES (9999, '9999_future', '2099-01-01T00:00:00.000000Z')");
         var error = await Assert.ThrowsAsync<StoreVersionException>(() => new SqliteStore(path).MigrateAsync(default));
         Assert.Contains("9999", error.Message);
-    }
-
-    private static async Task ExecuteAsync(string path, string sql)
-    {
-        await using var connection = new SqliteConnection($"Data Source={path}");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync();
-    }
-
-    private static async Task<object?> ScalarAsync(string path, string sql)
-    {
-        await using var connection = new SqliteConnection($"Data Source={path}");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return await command.ExecuteScalarAsync();
     }
 
     public void Dispose()

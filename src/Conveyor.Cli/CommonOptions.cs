@@ -62,7 +62,10 @@ internal static class CommonOptions
         if (settings.Int(parse.GetValue(MaxArgsBytes), "max-args-bytes") is { } maxArgs)
             o.MaxArgsBytes = maxArgs;
         o.AddDemoHandlers();
-        HandlerAssemblies.Register(o, parse.GetValue(Handlers) ?? []);
+        var handlers = parse.GetValue(Handlers) is { Length: > 0 } flagged
+            ? flagged
+            : settings.Get(null, "handlers")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
+        HandlerAssemblies.Register(o, handlers);
     }
 
     /// <summary>A client over the configured store, for one command.</summary>

@@ -115,6 +115,21 @@ public sealed class PostgresFeatureTests : IAsyncLifetime
     }
 
     [StoreFact]
+    public async Task Poll_only_mode_holds_no_listen_connection_and_still_runs_jobs()
+    {
+        await using var pollOnly = new PostgresStore(_connectionString, new PostgresStoreOptions { Schema = _schema, Listen = false });
+        await using var host = new ConveyorTestHost(pollOnly, o =>
+        {
+            o.PollInterval = TimeSpan.FromMilliseconds(200);
+            o.AddHandler<EngineConformanceTests.RecordArgs, EngineConformanceTests.RecordHandler>("test.record");
+        }, s => s.AddSingletonLog());
+        await host.StartAsync();
+        Assert.Equal(0L, await ScalarAsync("SELECT count(*) FROM pg_stat_activity WHERE query ILIKE 'LISTEN%' AND query ILIKE '%" + _schema + "_jobs%'"));
+        var id = (long)(await ScalarAsync("SELECT conveyor.enqueue('test.record', '{\"n\":2}'::jsonb)"))!;
+        Assert.Equal(JobState.Completed, (await host.Client.WaitAsync(id, TimeSpan.FromSeconds(20))).State);
+    }
+
+    [StoreFact]
     public async Task Client_enqueue_joins_the_applications_transaction()
     {
         await using var host = new ConveyorTestHost(_store, o =>

@@ -17,9 +17,12 @@ var settings = BenchSettings.Parse(args);
 Console.WriteLine($"conveyor bench: {settings}  (machine: {Environment.ProcessorCount} cores, .NET {Environment.Version})");
 for (var run = 1; run <= settings.Runs; run++)
 {
-    await using var store = await BenchStores.CreateAsync(settings.Store);
+    var (store, database, schema) = await BenchStores.CreateAsync(settings.Store);
+    await using var _ = store;
     await store.MigrateAsync(default);
-    if (settings.Mode == "latency")
+    if (settings.Mode == "latency" && settings.CrossProcess)
+        await Latency.RunCrossProcessAsync(store, database, schema, settings);
+    else if (settings.Mode == "latency")
         await Latency.RunAsync(store, settings);
     else
         await Drain.RunAsync(store, settings);
@@ -27,7 +30,7 @@ for (var run = 1; run <= settings.Runs; run++)
 
 namespace Conveyor.Bench
 {
-    internal sealed record BenchSettings(string Mode, string Store, int Jobs, int Concurrency, int Samples, int Runs, bool Trace)
+    internal sealed record BenchSettings(string Mode, string Store, int Jobs, int Concurrency, int Samples, int Runs, bool Trace, bool CrossProcess)
     {
         public static BenchSettings Parse(string[] args)
         {
@@ -43,26 +46,28 @@ namespace Conveyor.Bench
             if (store is not ("sqlite" or "postgres"))
                 throw new ArgumentException($"Unknown store '{store}': use sqlite or postgres.");
             return new BenchSettings(mode, store, int.Parse(Value("--jobs", "20000")), int.Parse(Value("--concurrency", "32")),
-                int.Parse(Value("--samples", "200")), int.Parse(Value("--runs", "3")), args.Contains("--trace"));
+                int.Parse(Value("--samples", "200")), int.Parse(Value("--runs", "3")), args.Contains("--trace"), args.Contains("--cross-process"));
         }
 
         public override string ToString() => Mode == "latency"
-            ? $"latency store={Store} samples={Samples} runs={Runs}"
+            ? $"latency store={Store} samples={Samples} runs={Runs}{(CrossProcess ? " cross-process" : "")}"
             : $"drain store={Store} jobs={Jobs} concurrency={Concurrency} runs={Runs}";
     }
 
     internal static class BenchStores
     {
-        public static async Task<IConveyorStore> CreateAsync(string store)
+        /// <returns>The store, its --database value, and its PostgreSQL schema (null for SQLite).</returns>
+        public static async Task<(IConveyorStore Store, string Database, string? Schema)> CreateAsync(string store)
         {
             if (store == "sqlite")
             {
-                var dir = Path.Combine(Path.GetTempPath(), $"conveyor-bench-{Guid.NewGuid():N}");
-                return new SqliteStore(Path.Combine(dir, "bench.db"));
+                var path = Path.Combine(Path.GetTempPath(), $"conveyor-bench-{Guid.NewGuid():N}", "bench.db");
+                return (new SqliteStore(path), path, null);
             }
             var connection = Environment.GetEnvironmentVariable("CONVEYOR_BENCH_POSTGRES")
                 ?? await (await PostgresServer.GetAsync()).CreateDatabaseAsync("bench");
-            return new PostgresStore(connection, new PostgresStoreOptions { Schema = "b_" + Guid.NewGuid().ToString("N")[..10] });
+            var schema = "b_" + Guid.NewGuid().ToString("N")[..10];
+            return (new PostgresStore(connection, new PostgresStoreOptions { Schema = schema }), connection, schema);
         }
     }
 
@@ -162,6 +167,45 @@ namespace Conveyor.Bench
     /// <summary>Idle pickup latency: one job at a time into an idle worker, enqueue call to handler start.</summary>
     internal static class Latency
     {
+        /// <summary>
+        /// With --cross-process: the worker is a separate `conveyor work` process, woken by the trigger's NOTIFY
+        /// (PostgreSQL) or by its poll (SQLite, no cross-process signal). Measured from just before the enqueue
+        /// call to the claim's started_at, both read from this machine's clock.
+        /// </summary>
+        public static async Task RunCrossProcessAsync(IConveyorStore store, string database, string? schema, BenchSettings settings)
+        {
+            string[] args = ["work", "--database", database, "--concurrency", "4", "--poll-interval", "1s", .. schema is null ? Array.Empty<string>() : ["--schema", schema]];
+            await using var worker = ChildProcess.Cli(args);
+            await worker.WaitForOutputAsync("Conveyor work started", TimeSpan.FromSeconds(60));
+            await using var client = new ConveyorTestHost(store, o => o.RunWorkers = false);
+            await Task.Delay(500);
+            var samples = new List<double>(settings.Samples);
+            for (var i = 0; i < settings.Samples + 10; i++)
+            {
+                var before = DateTimeOffset.UtcNow;
+                var id = (await client.Client.EnqueueKindAsync("demo.noop")).Id;
+                var deadline = Stopwatch.StartNew();
+                DateTimeOffset? started;
+                while ((started = (await store.JobGetAsync(id, default))?.StartedAt) is null)
+                {
+                    if (deadline.Elapsed > TimeSpan.FromSeconds(10))
+                        throw new TimeoutException($"job {id} never started:\n{worker.Output}");
+                    await Task.Delay(1);
+                }
+                if (i >= 10)
+                    samples.Add((started.Value - before).TotalMilliseconds);
+                await Task.Delay(20);
+            }
+            Report($"latency {settings.Store} (worker in another process)", samples);
+        }
+
+        private static void Report(string title, List<double> samples)
+        {
+            samples.Sort();
+            double P(double q) => samples[Math.Min(samples.Count - 1, (int)Math.Ceiling(q * samples.Count) - 1)];
+            Console.WriteLine($"{title}: enqueue-to-start over {samples.Count} jobs: p50 {P(0.50):0.00} ms, p95 {P(0.95):0.00} ms, p99 {P(0.99):0.00} ms, max {samples[^1]:0.00} ms");
+        }
+
         public static async Task RunAsync(IConveyorStore store, BenchSettings settings)
         {
             var counter = new RunCounter { Target = int.MaxValue };
@@ -184,9 +228,7 @@ namespace Conveyor.Bench
                     samples.Add(Stopwatch.GetElapsedTime(before, started).TotalMilliseconds);
                 await Task.Delay(20); // let the worker go idle again
             }
-            samples.Sort();
-            double P(double q) => samples[Math.Min(samples.Count - 1, (int)Math.Ceiling(q * samples.Count) - 1)];
-            Console.WriteLine($"latency {settings.Store}: enqueue-to-start over {samples.Count} jobs: p50 {P(0.50):0.00} ms, p95 {P(0.95):0.00} ms, p99 {P(0.99):0.00} ms, max {samples[^1]:0.00} ms");
+            Report($"latency {settings.Store}", samples);
         }
     }
 }

@@ -9,7 +9,7 @@ namespace Conveyor.Postgres;
 /// One LISTEN connection per process. Notifications (queue names) are handed to in-process subscribers.
 /// After a lost connection (server restart) it reconnects with back-off; meanwhile workers fall back to polling.
 /// </summary>
-internal sealed class PostgresNotifier(NpgsqlDataSource dataSource, string channel, bool listen, ILogger? logger = null) : IJobNotifier
+internal sealed class PostgresNotifier(NpgsqlDataSource dataSource, string channel, string cancelChannel, bool listen, ILogger? logger = null) : IJobNotifier
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
     private readonly InProcessNotifier _local = new();
@@ -47,7 +47,12 @@ internal sealed class PostgresNotifier(NpgsqlDataSource dataSource, string chann
     /// <summary>Wakes this process's workers at once, without a round trip.</summary>
     public void PublishLocal(string queue) => _local.Publish(queue);
 
+    /// <summary>Cancels at once on this process's workers, without waiting for NOTIFY.</summary>
+    public void PublishCancelLocal(long jobId) => _local.PublishCancel(jobId);
+
     public IDisposable Subscribe(Action<string> onQueueReady) => _local.Subscribe(onQueueReady);
+
+    public IDisposable SubscribeCancellations(Action<long> onCancelRequested) => _local.SubscribeCancellations(onCancelRequested);
 
     public async Task StopAsync(CancellationToken ct)
     {
@@ -70,8 +75,19 @@ internal sealed class PostgresNotifier(NpgsqlDataSource dataSource, string chann
             try
             {
                 await using var connection = await dataSource.OpenConnectionAsync(stop);
-                connection.Notification += (_, e) => _local.Publish(e.Payload);
-                await using (var command = new NpgsqlCommand($"LISTEN \"{channel}\"", connection))
+                connection.Notification += (_, e) =>
+                {
+                    if (e.Channel == cancelChannel)
+                    {
+                        if (long.TryParse(e.Payload, out var jobId))
+                            _local.PublishCancel(jobId);
+                    }
+                    else
+                    {
+                        _local.Publish(e.Payload);
+                    }
+                };
+                await using (var command = new NpgsqlCommand($"LISTEN \"{channel}\"; LISTEN \"{cancelChannel}\"", connection))
                     await command.ExecuteNonQueryAsync(stop);
                 _listening.TrySetResult();
                 if (backoff > TimeSpan.FromMilliseconds(250))

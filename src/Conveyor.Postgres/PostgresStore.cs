@@ -62,7 +62,7 @@ public sealed partial class PostgresStore : IConveyorStore
         _ownsDataSource = ownsDataSource;
         _sql = new PostgresSql(options.Schema);
         _description = PostgresConnectionString.Describe(new NpgsqlConnectionStringBuilder(dataSource.ConnectionString)) + $" (schema {Schema})";
-        _notifier = new PostgresNotifier(dataSource, options.Schema + "_jobs", options.Listen, loggers?.CreateLogger<PostgresStore>());
+        _notifier = new PostgresNotifier(dataSource, options.Schema + "_jobs", options.Schema + "_cancel", options.Listen, loggers?.CreateLogger<PostgresStore>());
     }
 
     [GeneratedRegex("^[a-z_][a-z0-9_]{0,62}$")]
@@ -298,12 +298,20 @@ public sealed partial class PostgresStore : IConveyorStore
                 break;
             case JobState.Running:
                 await ExecuteAsync(connection, transaction, "job_cancel_running", p.Id, p.Now, ct);
+                // Delivered at commit to the worker holding the job, wherever it runs.
+                await using (var notify = Command(connection, "notify_cancel", transaction))
+                {
+                    notify.Parameters.AddWithValue("id", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    await notify.ExecuteNonQueryAsync(ct);
+                }
                 result = new JobCancelResult(JobCancelOutcome.CancelRequested, JobState.Running);
                 break;
             default:
                 return new JobCancelResult(JobCancelOutcome.AlreadyFinished, state);
         }
         await transaction.CommitAsync(ct);
+        if (result.Outcome == JobCancelOutcome.CancelRequested)
+            _notifier.PublishCancelLocal(p.Id);
         return result;
     }
 

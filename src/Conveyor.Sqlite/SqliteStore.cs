@@ -312,6 +312,9 @@ public sealed class SqliteStore : IConveyorStore
                 return new JobCancelResult(JobCancelOutcome.AlreadyFinished, state);
         }
         await transaction.CommitAsync(ct);
+        // Workers of this process stop the handler at once; others see the request at their next heartbeat.
+        if (result.Outcome == JobCancelOutcome.CancelRequested)
+            _notifier.PublishCancel(p.Id);
         return result;
     }
 

@@ -130,6 +130,33 @@ public sealed class PostgresFeatureTests : IAsyncLifetime
     }
 
     [StoreFact]
+    public async Task Cancelling_a_running_job_from_another_process_reaches_its_handler_through_notify()
+    {
+        // Heartbeats every 20 s: only the NOTIFY can bring the cancel within the bound below.
+        await using var host = new ConveyorTestHost(_store, o =>
+        {
+            o.Lease = TimeSpan.FromMinutes(1);
+            o.HeartbeatInterval = TimeSpan.FromSeconds(20);
+            o.AddHandler<EngineConformanceTests.SleepArgs, EngineConformanceTests.SleepHandler>("test.sleep");
+        }, s => s.AddSingletonLog());
+        await host.StartAsync();
+        var id = (long)(await ScalarAsync("SELECT conveyor.enqueue('test.sleep', '{\"ms\":60000}'::jsonb)"))!;
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while ((await _store.JobGetAsync(id, default))!.State != JobState.Running)
+        {
+            Assert.True(DateTime.UtcNow < deadline);
+            await Task.Delay(20);
+        }
+        // Another process's view of the database: a store instance of its own.
+        await using var elsewhere = await PostgresTestSchemas.CreateStoreAsync(_schema);
+        var requested = DateTime.UtcNow;
+        Assert.Equal(JobCancelOutcome.CancelRequested, (await elsewhere.JobCancelAsync(new JobCancelParams(id, DateTimeOffset.UtcNow), default)).Outcome);
+        var job = await host.Client.WaitAsync(id, TimeSpan.FromSeconds(10));
+        Assert.Equal(JobState.Cancelled, job.State);
+        Assert.True(DateTime.UtcNow - requested < TimeSpan.FromSeconds(5), $"cancel took {DateTime.UtcNow - requested}");
+    }
+
+    [StoreFact]
     public async Task Client_enqueue_joins_the_applications_transaction()
     {
         await using var host = new ConveyorTestHost(_store, o =>

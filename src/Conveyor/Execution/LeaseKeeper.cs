@@ -6,14 +6,14 @@ namespace Conveyor.Execution;
 /// <summary>
 /// Heartbeats: extends the leases of all of this process's running jobs in one statement, and cancels the
 /// ones a user asked to cancel (on SQLite this is how a cancel reaches the handler) or that this worker lost.
-/// Runs every Lease/3, and at least every second so that a cancel arrives within about a second.
+/// Runs every <see cref="ConveyorOptions.HeartbeatInterval"/> (default Lease/3, at most 1 s).
 /// </summary>
 internal sealed class LeaseKeeper(IConveyorStore store, ConveyorOptions options, RunningJobs running, TimeProvider time, ILogger logger)
 {
     private readonly DateTimeOffset _startedAt = time.GetUtcNow();
     private long _lastRegistered = long.MinValue;
 
-    public TimeSpan Interval { get; } = TimeSpan.FromTicks(Math.Min(options.Lease.Ticks / 3, TimeSpan.FromSeconds(1).Ticks));
+    public TimeSpan Interval { get; } = options.EffectiveHeartbeatInterval;
 
     /// <summary>How often the workers record is refreshed: every Lease/3, at most every 5 s.</summary>
     private TimeSpan RegistrationInterval { get; } = TimeSpan.FromTicks(Math.Min(options.Lease.Ticks / 3, TimeSpan.FromSeconds(5).Ticks));

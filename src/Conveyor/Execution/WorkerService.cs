@@ -25,6 +25,7 @@ internal sealed class WorkerService : IHostedService
     private readonly CancellationTokenSource _stopClaiming = new();
     private readonly CancellationTokenSource _stopHeartbeats = new();
     private IDisposable? _subscription;
+    private IDisposable? _cancelSubscription;
     private Task _producerLoop = Task.CompletedTask;
     private Task _heartbeatLoop = Task.CompletedTask;
 
@@ -59,6 +60,14 @@ internal sealed class WorkerService : IHostedService
             if (queue == "*" || queues.Contains(queue))
                 _producer.WorkAvailable.Set();
         });
+        _cancelSubscription = _store.Notifier.SubscribeCancellations(id =>
+        {
+            if (_running.TryGet(id, out var job))
+            {
+                _logger.LogInformation("Job {JobId}: cancellation requested; cancelling its handler", id);
+                job.Cancel(CancelReason.Requested);
+            }
+        });
         await _leaseKeeper.RegisterAsync(cancellationToken);
         _completer.Start();
         _heartbeatLoop = Task.Run(() => _leaseKeeper.RunAsync(_stopHeartbeats.Token), CancellationToken.None);
@@ -70,6 +79,7 @@ internal sealed class WorkerService : IHostedService
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _subscription?.Dispose();
+        _cancelSubscription?.Dispose();
         await _stopClaiming.CancelAsync();
         await _producerLoop;
 

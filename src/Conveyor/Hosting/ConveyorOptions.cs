@@ -20,6 +20,15 @@ public sealed class ConveyorOptions
     /// <summary>How long a claim holds a job without a heartbeat; heartbeats every Lease/3. Default 30 s.</summary>
     public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How often leases are extended and cancellation requests looked for. Default: Lease/3, at most 1 s, so that a
+    /// cancel reaches a handler within a second even where no notification carries it (SQLite across processes).
+    /// PostgreSQL delivers cancellations by NOTIFY at once, so a longer interval only delays lease renewal there.
+    /// </summary>
+    public TimeSpan? HeartbeatInterval { get; set; }
+
+    internal TimeSpan EffectiveHeartbeatInterval => HeartbeatInterval ?? TimeSpan.FromTicks(Math.Min(Lease.Ticks / 3, TimeSpan.FromSeconds(1).Ticks));
+
     /// <summary>On stop: how long running jobs may finish before they are cancelled and handed back. Default 30 s.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -117,6 +126,8 @@ public sealed class ConveyorOptions
         Positive(PollInterval, nameof(PollInterval));
         if (Lease < TimeSpan.FromMilliseconds(300))
             throw new ArgumentException($"Lease must be at least 300ms (got {Lease}).");
+        if (HeartbeatInterval is { } beat && (beat <= TimeSpan.Zero || beat > Lease / 2))
+            throw new ArgumentException($"HeartbeatInterval must be positive and at most half the lease (got {beat}, lease {Lease}).");
         if (ShutdownTimeout < TimeSpan.Zero)
             throw new ArgumentException("ShutdownTimeout must not be negative.");
         if (string.IsNullOrWhiteSpace(WorkerId) || WorkerId.Length > 200)

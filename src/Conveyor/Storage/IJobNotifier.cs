@@ -15,5 +15,11 @@ public interface IJobNotifier
     /// <summary>Calls <paramref name="onQueueReady"/> with the queue name for every wake-up until disposed.</summary>
     IDisposable Subscribe(Action<string> onQueueReady);
 
+    /// <summary>
+    /// Calls <paramref name="onCancelRequested"/> with the id of every running job whose cancellation was asked
+    /// for, as soon as the store hears of it (the heartbeat catches the rest within a second).
+    /// </summary>
+    IDisposable SubscribeCancellations(Action<long> onCancelRequested);
+
     Task StopAsync(CancellationToken ct);
 }

@@ -9,6 +9,7 @@ namespace Conveyor.Storage;
 public sealed class InProcessNotifier : IJobNotifier
 {
     private ImmutableArray<Action<string>> _subscribers = [];
+    private ImmutableArray<Action<long>> _cancelSubscribers = [];
 
     public Task StartAsync(CancellationToken ct) => Task.CompletedTask;
 
@@ -28,14 +29,27 @@ public sealed class InProcessNotifier : IJobNotifier
             subscriber(queue);
     }
 
+    /// <summary>Tells this process's workers that a running job was asked to cancel.</summary>
+    public void PublishCancel(long jobId)
+    {
+        foreach (var subscriber in _cancelSubscribers)
+            subscriber(jobId);
+    }
+
     public IDisposable Subscribe(Action<string> onQueueReady)
     {
         ImmutableInterlocked.Update(ref _subscribers, s => s.Add(onQueueReady));
-        return new Subscription(this, onQueueReady);
+        return new Unsubscribe(() => ImmutableInterlocked.Update(ref _subscribers, s => s.Remove(onQueueReady)));
     }
 
-    private sealed class Subscription(InProcessNotifier owner, Action<string> callback) : IDisposable
+    public IDisposable SubscribeCancellations(Action<long> onCancelRequested)
     {
-        public void Dispose() => ImmutableInterlocked.Update(ref owner._subscribers, s => s.Remove(callback));
+        ImmutableInterlocked.Update(ref _cancelSubscribers, s => s.Add(onCancelRequested));
+        return new Unsubscribe(() => ImmutableInterlocked.Update(ref _cancelSubscribers, s => s.Remove(onCancelRequested)));
+    }
+
+    private sealed class Unsubscribe(Action action) : IDisposable
+    {
+        public void Dispose() => action();
     }
 }

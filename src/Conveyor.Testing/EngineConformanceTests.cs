@@ -280,9 +280,10 @@ public abstract class EngineConformanceTests : IAsyncLifetime
         var host = await StartAsync(await CreateStoreAsync(), o =>
         {
             o.RescueInterval = TimeSpan.FromMilliseconds(100);
-            o.Lease = TimeSpan.FromMilliseconds(600);
+            o.Lease = TimeSpan.FromMilliseconds(1500);
         });
-        var id = (await host.Client.EnqueueKindAsync("test.sleep", """{"ms":2500}""")).Id;
+        // Runs for more than twice its lease: only the heartbeats keep it.
+        var id = (await host.Client.EnqueueKindAsync("test.sleep", """{"ms":4000}""")).Id;
         var job = await WaitAsync(host, id);
         Assert.Equal(JobState.Completed, job.State);
         Assert.Equal(1, job.Attempt);

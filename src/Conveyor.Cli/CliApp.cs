@@ -45,7 +45,10 @@ public static class CliApp
             await Console.Error.WriteLineAsync("Run 'conveyor --help' for usage.");
             return ExitCodes.BadInput;
         }
-        return await parse.InvokeAsync();
+        // No termination timeout: System.CommandLine would otherwise end the process 2 s after SIGTERM/SIGINT,
+        // cutting short the worker's graceful shutdown (--shutdown-timeout, 30 s by default). The hosts of
+        // serve and work handle the signals themselves.
+        return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
     }
 
     /// <summary>Runs a command body, turning the errors users cause into clear messages and exit codes.</summary>

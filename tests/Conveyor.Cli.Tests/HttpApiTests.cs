@@ -167,6 +167,25 @@ public sealed class GracefulShutdownTests
         Assert.True(followCode == 0, followAll);
     }
 
+    [Fact]
+    public async Task Sigterm_lets_running_jobs_finish_within_the_shutdown_timeout()
+    {
+        using var dir = new TempDirectory("conveyor-graceful-finish");
+        var db = dir.File("f.db");
+        await using var worker = ChildProcess.Cli(["work", "--database", db, "--shutdown-timeout", "30s"], workingDirectory: dir.Path);
+        await worker.WaitForOutputAsync("Conveyor work started", TimeSpan.FromSeconds(60));
+        var (_, stdout, _) = await ChildProcess.RunCliAsync(["enqueue", "demo.sleep", "--args", """{"seconds":4,"steps":4}""", "--json", "--database", db]);
+        var id = JsonDocument.Parse(stdout).RootElement.GetProperty("id").GetInt64().ToString();
+        for (var i = 0; i < 100 && !(await StatusAsync(db, id)).Contains("\"running\""); i++)
+            await Task.Delay(100);
+
+        var signalled = DateTime.UtcNow;
+        worker.Signal(15);
+        Assert.Equal(0, await worker.WaitForExitAsync(TimeSpan.FromSeconds(40)));
+        Assert.True(DateTime.UtcNow - signalled > TimeSpan.FromSeconds(2), "the worker did not wait for its running job");
+        Assert.Equal("completed", JsonDocument.Parse(await StatusAsync(db, id)).RootElement.GetProperty("state").GetString());
+    }
+
     private static async Task<string> StatusAsync(string db, string id) =>
         (await ChildProcess.RunCliAsync(["status", id, "--json", "--database", db])).Stdout;
 }

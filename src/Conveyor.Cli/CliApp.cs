@@ -63,6 +63,12 @@ public static class CliApp
             await Console.Error.WriteLineAsync("error: " + ex.Message);
             return ExitCodes.BadInput;
         }
+        catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+        {
+            // Not the store: the --urls address is taken by another program.
+            await Console.Error.WriteLineAsync($"error: cannot listen: {ex.Message} Choose another address with --urls.");
+            return ExitCodes.BadInput;
+        }
         catch (Exception ex) when (IsUnreachable(ex))
         {
             await Console.Error.WriteLineAsync("error: store unreachable: " + Innermost(ex).Message);

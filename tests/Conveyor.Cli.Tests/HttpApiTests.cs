@@ -121,6 +121,22 @@ public sealed class HttpApiTests(ServeFixture serve) : IClassFixture<ServeFixtur
     }
 }
 
+/// <summary>Serving on an address that is taken fails clearly, as bad input.</summary>
+public sealed class AddressInUseTests
+{
+    [Fact]
+    public async Task A_taken_address_exits_2_naming_the_problem()
+    {
+        using var dir = new TempDirectory("conveyor-port");
+        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+        var (code, _, all) = await ChildProcess.RunCliAsync(["serve", "--database", dir.File("p.db"), "--urls", $"http://127.0.0.1:{port}"], TimeSpan.FromSeconds(60), workingDirectory: dir.Path);
+        Assert.True(code == 2, all);
+        Assert.Contains("cannot listen", all);
+    }
+}
+
 /// <summary>A server started with --api-key refuses /api calls without it.</summary>
 public sealed class ApiKeyTests
 {

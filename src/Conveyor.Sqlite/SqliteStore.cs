@@ -105,86 +105,77 @@ public sealed class SqliteStore : IConveyorStore
 
     public async Task<IReadOnlyList<JobInsertResult>> JobInsertManyAsync(JobInsertManyParams p, CancellationToken ct)
     {
-        SqliteConnection? owned = null;
-        WriteLockHolder? write = null;
-        SqliteTransaction transaction;
+        JobInsertResult[] results;
         if (p.Transaction is not null)
         {
-            transaction = p.Transaction as SqliteTransaction
+            var applicationTransaction = p.Transaction as SqliteTransaction
                 ?? throw new ArgumentException($"The SQLite store needs a SqliteTransaction, not {p.Transaction.GetType().Name}.", nameof(p));
+            results = await InsertAsync(applicationTransaction, p, ct);
         }
         else
         {
-            write = await WriteLockAsync(ct);
-            owned = await OpenAsync(ct);
-            transaction = owned.BeginTransaction(deferred: false);
+            await using var write = await WriteLockAsync(ct);
+            await using var connection = await OpenAsync(ct);
+            await using var transaction = connection.BeginTransaction(deferred: false);
+            results = await InsertAsync(transaction, p, ct);
+            await transaction.CommitAsync(ct);
         }
-        try
-        {
-            var connection = transaction.Connection!;
-            await using var insert = Command(connection, Sql["job_insert"], transaction);
-            var queue = insert.Parameters.Add("@queue", SqliteType.Text);
-            var kind = insert.Parameters.Add("@kind", SqliteType.Text);
-            var args = insert.Parameters.Add("@args", SqliteType.Text);
-            var runAt = insert.Parameters.Add("@run_at", SqliteType.Text);
-            var priority = insert.Parameters.Add("@priority", SqliteType.Integer);
-            var maxAttempts = insert.Parameters.Add("@max_attempts", SqliteType.Integer);
-            var uniqueKey = insert.Parameters.Add("@unique_key", SqliteType.Text);
-            var concurrencyKey = insert.Parameters.Add("@concurrency_key", SqliteType.Text);
-            var batchId = insert.Parameters.Add("@batch_id", SqliteType.Text);
-            var tags = insert.Parameters.Add("@tags", SqliteType.Text);
-            var timeout = insert.Parameters.Add("@timeout", SqliteType.Real);
-            insert.Parameters.AddWithValue("@now", T(p.Now));
-            insert.Prepare();
-            await using var findUnique = Command(connection, Sql["job_find_unique"], transaction);
-            var findKey = findUnique.Parameters.Add("@unique_key", SqliteType.Text);
+        // In this process only; other processes on the file find the jobs at their next poll.
+        // (In the application's transaction the signal may come before its commit: the poll covers that.)
+        foreach (var ready in p.Jobs.Where(j => j.RunAt <= p.Now).Select(j => j.Queue).Distinct())
+            _notifier.Publish(ready);
+        return results;
+    }
 
-            var results = new JobInsertResult[p.Jobs.Count];
-            for (var i = 0; i < p.Jobs.Count; i++)
-            {
-                var job = p.Jobs[i];
-                queue.Value = job.Queue;
-                kind.Value = job.Kind;
-                args.Value = job.Args;
-                runAt.Value = T(job.RunAt);
-                priority.Value = job.Priority;
-                maxAttempts.Value = job.MaxAttempts;
-                uniqueKey.Value = (object?)job.UniqueKey ?? DBNull.Value;
-                concurrencyKey.Value = (object?)job.ConcurrencyKey ?? DBNull.Value;
-                batchId.Value = (object?)job.BatchId ?? DBNull.Value;
-                tags.Value = BatchJson.Strings(job.Tags ?? []);
-                timeout.Value = job.Timeout is { } t ? t.TotalSeconds : DBNull.Value;
-                var id = await insert.ExecuteScalarAsync(ct);
-                if (id is long inserted)
-                {
-                    results[i] = new JobInsertResult(inserted, false);
-                }
-                else
-                {
-                    findKey.Value = job.UniqueKey;
-                    var existing = await findUnique.ExecuteScalarAsync(ct)
-                        ?? throw new InvalidOperationException($"Insert of a '{job.Kind}' job was refused without a live job holding its unique key.");
-                    results[i] = new JobInsertResult((long)existing, true);
-                }
-            }
-            if (owned is not null)
-                await transaction.CommitAsync(ct);
-            // In this process only; other processes on the file find the jobs at their next poll.
-            // (In the application's transaction the signal may come before its commit: the poll covers that.)
-            foreach (var ready in p.Jobs.Where(j => j.RunAt <= p.Now).Select(j => j.Queue).Distinct())
-                _notifier.Publish(ready);
-            return results;
-        }
-        finally
+    private static async Task<JobInsertResult[]> InsertAsync(SqliteTransaction transaction, JobInsertManyParams p, CancellationToken ct)
+    {
+        var connection = transaction.Connection!;
+        await using var insert = Command(connection, Sql["job_insert"], transaction);
+        var queue = insert.Parameters.Add("@queue", SqliteType.Text);
+        var kind = insert.Parameters.Add("@kind", SqliteType.Text);
+        var args = insert.Parameters.Add("@args", SqliteType.Text);
+        var runAt = insert.Parameters.Add("@run_at", SqliteType.Text);
+        var priority = insert.Parameters.Add("@priority", SqliteType.Integer);
+        var maxAttempts = insert.Parameters.Add("@max_attempts", SqliteType.Integer);
+        var uniqueKey = insert.Parameters.Add("@unique_key", SqliteType.Text);
+        var concurrencyKey = insert.Parameters.Add("@concurrency_key", SqliteType.Text);
+        var batchId = insert.Parameters.Add("@batch_id", SqliteType.Text);
+        var tags = insert.Parameters.Add("@tags", SqliteType.Text);
+        var timeout = insert.Parameters.Add("@timeout", SqliteType.Real);
+        insert.Parameters.AddWithValue("@now", T(p.Now));
+        insert.Prepare();
+        await using var findUnique = Command(connection, Sql["job_find_unique"], transaction);
+        var findKey = findUnique.Parameters.Add("@unique_key", SqliteType.Text);
+
+        var results = new JobInsertResult[p.Jobs.Count];
+        for (var i = 0; i < p.Jobs.Count; i++)
         {
-            if (owned is not null)
+            var job = p.Jobs[i];
+            queue.Value = job.Queue;
+            kind.Value = job.Kind;
+            args.Value = job.Args;
+            runAt.Value = T(job.RunAt);
+            priority.Value = job.Priority;
+            maxAttempts.Value = job.MaxAttempts;
+            uniqueKey.Value = (object?)job.UniqueKey ?? DBNull.Value;
+            concurrencyKey.Value = (object?)job.ConcurrencyKey ?? DBNull.Value;
+            batchId.Value = (object?)job.BatchId ?? DBNull.Value;
+            tags.Value = BatchJson.Strings(job.Tags ?? []);
+            timeout.Value = job.Timeout is { } t ? t.TotalSeconds : DBNull.Value;
+            var id = await insert.ExecuteScalarAsync(ct);
+            if (id is long inserted)
             {
-                await transaction.DisposeAsync();
-                await owned.DisposeAsync();
+                results[i] = new JobInsertResult(inserted, false);
             }
-            if (write is { } held)
-                await held.DisposeAsync();
+            else
+            {
+                findKey.Value = job.UniqueKey;
+                var existing = await findUnique.ExecuteScalarAsync(ct)
+                    ?? throw new InvalidOperationException($"Insert of a '{job.Kind}' job was refused without a live job holding its unique key.");
+                results[i] = new JobInsertResult((long)existing, true);
+            }
         }
+        return results;
     }
 
     public async Task<IReadOnlyList<ClaimedJob>> JobClaimAsync(JobClaimParams p, CancellationToken ct)

@@ -16,7 +16,7 @@ public sealed class SqliteStore : IConveyorStore
     private const int BusyTimeoutMs = 30_000;
 
     private readonly string _connectionString;
-    private readonly InProcessNotifier _notifier = new();
+    private readonly SqliteNotifier _notifier;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> _claimSql = new();
 
     // SQLite has one writer at a time. Writers of this process queue here instead of in SQLite's busy
@@ -31,6 +31,7 @@ public sealed class SqliteStore : IConveyorStore
         builder.Pooling = true;
         builder.DefaultTimeout = BusyTimeoutMs / 1000;
         _connectionString = builder.ToString();
+        _notifier = new SqliteNotifier(OpenAsync);
         var directory = Path.GetDirectoryName(Path.GetFullPath(FilePath));
         if (!string.IsNullOrEmpty(directory) && builder.Mode != SqliteOpenMode.Memory)
             Directory.CreateDirectory(directory);
@@ -52,7 +53,7 @@ public sealed class SqliteStore : IConveyorStore
 
     public IJobNotifier Notifier => _notifier;
 
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public async ValueTask DisposeAsync() => await _notifier.StopAsync(CancellationToken.None);
 
     internal async Task<SqliteConnection> OpenAsync(CancellationToken ct)
     {

@@ -210,6 +210,20 @@ public abstract class EngineConformanceTests : IAsyncLifetime
     }
 
     [StoreFact]
+    public async Task A_job_enqueued_by_another_process_wakes_an_idle_worker_without_the_poll()
+    {
+        var host = await StartAsync(await CreateStoreAsync(), o => o.PollInterval = TimeSpan.FromSeconds(30));
+        await Task.Delay(300);
+        // Another process's view of the same database: its enqueue cannot signal this process directly.
+        await using var elsewhere = await OpenAgainAsync();
+        var now = DateTimeOffset.UtcNow;
+        var id = (await elsewhere.JobInsertManyAsync(new JobInsertManyParams([new JobInsertRow("test.record", "default", """{"n":1}""", 0, 3, now)], now), default))[0].Id;
+        var job = await host.Client.WaitAsync(id, TimeSpan.FromSeconds(20));
+        Assert.Equal(JobState.Completed, job.State);
+        Assert.True(job.StartedAt - now < TimeSpan.FromSeconds(5), $"started {job.StartedAt - now} after the enqueue");
+    }
+
+    [StoreFact]
     public async Task Cancelling_a_running_job_reaches_its_handler_and_ends_cancelled()
     {
         var host = await StartAsync(await CreateStoreAsync(), o => o.Lease = TimeSpan.FromSeconds(3));

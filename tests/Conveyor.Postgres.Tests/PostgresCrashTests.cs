@@ -98,6 +98,8 @@ public sealed class PostgresCrashTests(ITestOutputHelper output)
         Assert.Equal(5000, await CountAsync(database, "SELECT count(DISTINCT job_id) FROM test_executions"));
         var executions = await CountAsync(database, "SELECT count(*) FROM test_executions");
         var rescued = await CountAsync(database, "SELECT count(*) FROM conveyor.jobs WHERE errors @> '[{\"type\":\"WorkerLost\"}]'");
+        foreach (var line in fleet.Timeline)
+            output.WriteLine(line);
         output.WriteLine($"kill test (PostgreSQL): {fleet.Killed} workers SIGKILLed, 5000 jobs completed, {executions} executions, {executions - 5000} duplicates (at-least-once), {rescued} jobs rescued");
         Assert.True(fleet.Killed >= 5, $"only {fleet.Killed} kills");
         Assert.True(rescued > 0, "no kill hit a running job");

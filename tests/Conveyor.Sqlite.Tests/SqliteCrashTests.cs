@@ -50,6 +50,8 @@ public sealed class SqliteCrashTests(ITestOutputHelper output) : IDisposable
         Assert.DoesNotContain("SQLITE_BUSY", fleet.Output);
         var executions = (long)(await SqliteTestDb.ScalarAsync(path, "SELECT COUNT(*) FROM test_executions"))!;
         var rescued = (long)(await SqliteTestDb.ScalarAsync(path, "SELECT COUNT(*) FROM conveyor_jobs WHERE errors LIKE '%WorkerLost%'"))!;
+        foreach (var line in fleet.Timeline)
+            output.WriteLine(line);
         output.WriteLine($"kill test (SQLite): {fleet.Killed} workers SIGKILLed, 5000 jobs completed, {executions} executions, {executions - 5000} duplicates (at-least-once), {rescued} jobs rescued");
         Assert.True(fleet.Killed >= 5, $"only {fleet.Killed} kills");
         Assert.True(rescued > 0, "no kill hit a running job");

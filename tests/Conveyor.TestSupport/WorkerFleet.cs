@@ -29,15 +29,26 @@ public sealed class WorkerFleet(Func<string, string[]> argsForWorkerId, IDiction
             await child.WaitForOutputAsync("Conveyor work started", TimeSpan.FromSeconds(60));
     }
 
-    /// <summary>SIGKILLs a random live worker (no chance to clean up) and starts a new one in its place.</summary>
+    /// <summary>What each kill-and-replace took, for the test log.</summary>
+    public List<string> Timeline { get; } = [];
+
+    /// <summary>
+    /// SIGKILLs a random live worker (no chance to clean up) and starts a new one in its place without waiting
+    /// for it to be ready, so that the kill cadence does not depend on how fast a loaded machine starts processes.
+    /// </summary>
     public async Task KillRandomAndReplaceAsync()
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var victim = _live[_random.Next(_live.Count)];
         victim.Signal(9);
         await victim.WaitForExitAsync(TimeSpan.FromSeconds(10));
         _live.Remove(victim);
         Killed++;
-        await StartAsync(1);
+        var killedAfter = clock.Elapsed;
+        var child = ChildProcess.Cli(argsForWorkerId($"fleet-{++_started}"), env);
+        _live.Add(child);
+        _all.Add(child);
+        Timeline.Add($"kill {Killed}: pid {victim.Id} gone after {killedAfter.TotalMilliseconds:0} ms, replacement pid {child.Id} started");
     }
 
     /// <summary>SIGTERMs every live worker and waits for each to exit; returns their exit codes.</summary>

@@ -28,7 +28,16 @@ internal sealed class Executor(
         {
             var finish = await ExecuteAsync(attempt);
             progress.Close();
-            await completer.AddAsync(finish with { Progress = progress.Latest });
+            try
+            {
+                await completer.AddAsync(finish with { Progress = progress.Latest });
+            }
+            catch (System.Threading.Channels.ChannelClosedException)
+            {
+                // A handler that ignored cancellation returned after shutdown handed its job back: the job is
+                // queued again (or will be rescued), so this late outcome has nowhere to go and is dropped.
+                _logger.LogWarning("Job {JobId}: outcome {State} arrived after shutdown; the job was already handed back", job.Id, finish.State.ToName());
+            }
         }
         finally
         {

@@ -210,6 +210,25 @@ public abstract class EngineConformanceTests : IAsyncLifetime
     }
 
     [StoreFact]
+    public async Task A_slot_freed_behind_long_jobs_is_refilled_at_once()
+    {
+        var host = await StartAsync(await CreateStoreAsync(), o =>
+        {
+            o.Concurrency = 8;
+            o.PollInterval = TimeSpan.FromSeconds(30);
+            o.ShutdownTimeout = TimeSpan.FromMilliseconds(100);
+        });
+        var requests = Enumerable.Range(0, 7).Select(_ => new JobRequest("test.sleep", """{"ms":20000}"""))
+            .Append(new JobRequest("test.sleep", """{"ms":200}""", new EnqueueOptions { Priority = -1 }))
+            .ToList();
+        await host.Client.EnqueueManyAsync(requests);
+        var next = (await host.Client.EnqueueKindAsync("test.record", """{"n":9}""", new EnqueueOptions { Priority = -2 })).Id;
+        // Seven slots stay busy for 20 s; the eighth frees after 200 ms and must take the waiting job then.
+        var job = await host.Client.WaitAsync(next, TimeSpan.FromSeconds(10));
+        Assert.Equal(JobState.Completed, job.State);
+    }
+
+    [StoreFact]
     public async Task A_job_enqueued_by_another_process_wakes_an_idle_worker_without_the_poll()
     {
         var host = await StartAsync(await CreateStoreAsync(), o => o.PollInterval = TimeSpan.FromSeconds(30));

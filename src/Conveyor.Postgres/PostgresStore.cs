@@ -229,19 +229,7 @@ public sealed partial class PostgresStore : IConveyorStore
         command.Parameters.AddWithValue("lease_until", Utc(p.LeaseUntil));
         command.Parameters.AddWithValue("worker_id", p.WorkerId);
         command.Parameters.AddWithValue("leases", BatchJson.Leases(p.Jobs));
-        var held = new HashSet<long>();
-        var cancel = new List<long>();
-        await using (var reader = await command.ExecuteReaderAsync(ct))
-        {
-            while (await reader.ReadAsync(ct))
-            {
-                var id = reader.GetInt64(0);
-                held.Add(id);
-                if (reader.GetBoolean(1))
-                    cancel.Add(id);
-            }
-        }
-        return StoreQueries.HeartbeatResult(p.Jobs, held, cancel);
+        return await StoreQueries.HeartbeatAsync(command, p.Jobs, ct);
     }
 
     public async Task<bool> JobProgressAsync(JobProgressParams p, CancellationToken ct)

@@ -33,9 +33,26 @@ public static class StoreQueries
         return where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "";
     }
 
-    /// <summary>Jobs a heartbeat asked about that the store no longer showed as held by the worker.</summary>
-    public static JobHeartbeatResult HeartbeatResult(IReadOnlyList<JobLease> asked, IReadOnlyCollection<long> held, IReadOnlyList<long> cancelRequested) =>
-        new(cancelRequested, [.. asked.Select(j => j.Id).Where(id => !held.Contains(id))]);
+    /// <summary>
+    /// Runs a heartbeat statement returning (id, cancel requested) per lease it extended: the jobs asked about
+    /// but not returned are no longer held by the worker.
+    /// </summary>
+    public static async Task<JobHeartbeatResult> HeartbeatAsync(DbCommand command, IReadOnlyList<JobLease> asked, CancellationToken ct)
+    {
+        var held = new HashSet<long>();
+        var cancel = new List<long>();
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                var id = reader.GetInt64(0);
+                held.Add(id);
+                if (reader.GetBoolean(1))
+                    cancel.Add(id);
+            }
+        }
+        return new JobHeartbeatResult(cancel, [.. asked.Select(j => j.Id).Where(id => !held.Contains(id))]);
+    }
 }
 
 /// <summary>Folds rows of (queue, state, count, oldest ready run_at, paused) into one <see cref="QueueStats"/> per queue.</summary>

@@ -71,7 +71,6 @@ public sealed partial class PostgresStore : IConveyorStore
     public string Schema { get; }
     public string Description => _description;
     public IJobNotifier Notifier => _notifier;
-    internal NpgsqlDataSource DataSource => _dataSource;
     internal PostgresSql Sql => _sql;
 
     public async ValueTask DisposeAsync()

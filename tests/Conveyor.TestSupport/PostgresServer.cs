@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 
 namespace Conveyor.TestSupport;
 
@@ -173,19 +172,4 @@ public sealed class PostgresServer
 
     [System.Runtime.InteropServices.DllImport("libc")]
     private static extern uint geteuid();
-
-    /// <summary>True when something accepts TCP connections on the port (the server is up).</summary>
-    public bool IsAccepting()
-    {
-        try
-        {
-            using var client = new TcpClient();
-            client.Connect("127.0.0.1", Port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
 }

@@ -49,8 +49,6 @@ internal sealed class WorkerService : IHostedService
         _leaseKeeper = new LeaseKeeper(store, options, _running, time, loggerFactory.CreateLogger("Conveyor.LeaseKeeper"));
     }
 
-    public int RunningCount => _running.Count;
-
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await _readiness.EnsureReadyAsync(cancellationToken);

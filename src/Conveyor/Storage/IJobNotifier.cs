@@ -1,8 +1,9 @@
 namespace Conveyor.Storage;
 
 /// <summary>
-/// Wake-ups: "a job is ready in queue Q". Payloads carry only the queue name, never job data.
-/// A store whose inserts notify on their own (a PostgreSQL trigger) implements <see cref="NotifyAsync"/> as a no-op.
+/// Wake-ups: "a job is ready in queue Q" ("*" for any queue), and "running job N was asked to cancel".
+/// Payloads carry only the queue name or job id, never job data. Stores send the wake-ups their own
+/// operations cause; <see cref="NotifyAsync"/> is for waking workers by hand.
 /// </summary>
 public interface IJobNotifier
 {

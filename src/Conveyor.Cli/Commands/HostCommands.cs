@@ -95,9 +95,9 @@ internal static class HostCommands
         return options;
     }
 
-    private static void AddConveyorHost(IServiceCollection services, ConveyorOptions validated, ParseResult parse, CliSettings settings)
+    private static void AddConveyorHost(IServiceCollection services, ConveyorOptions validated)
     {
-        services.AddConveyor(o => Configure(o, parse, settings));
+        services.AddConveyor(validated);
         // The host must wait for the worker's own shutdown sequence (finish, cancel, hand back).
         services.Configure<HostOptions>(h => h.ShutdownTimeout = validated.ShutdownTimeout + TimeSpan.FromSeconds(15));
         services.AddLogging(l => l
@@ -118,7 +118,7 @@ internal static class HostCommands
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls(urls);
-        AddConveyorHost(builder.Services, options, parse, settings);
+        AddConveyorHost(builder.Services, options);
         await using var app = builder.Build();
         app.MapConveyor(apiKey);
         await StartWithBannerAsync(app, app.Services, "serve", urls, ct);
@@ -130,7 +130,7 @@ internal static class HostCommands
     {
         var options = Validated(parse, settings);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = true });
-        AddConveyorHost(builder.Services, options, parse, settings);
+        AddConveyorHost(builder.Services, options);
         using var host = builder.Build();
         await StartWithBannerAsync(host, host.Services, "work", null, ct);
         await host.WaitForShutdownAsync(CancellationToken.None);

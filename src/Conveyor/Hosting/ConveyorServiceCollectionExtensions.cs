@@ -17,6 +17,12 @@ public static class ConveyorServiceCollectionExtensions
     {
         var options = new ConveyorOptions();
         configure(options);
+        return services.AddConveyor(options);
+    }
+
+    /// <summary>Adds Conveyor with options built beforehand (a host that inspected them first, as the CLI does).</summary>
+    public static IServiceCollection AddConveyor(this IServiceCollection services, ConveyorOptions options)
+    {
         options.Validate();
 
         services.TryAddSingleton(TimeProvider.System);

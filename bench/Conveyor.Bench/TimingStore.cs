@@ -27,8 +27,8 @@ internal sealed class TimingStore(IConveyorStore inner) : DelegatingStore(inner)
     public override Task<IReadOnlyList<ClaimedJob>> JobClaimAsync(JobClaimParams p, CancellationToken ct) =>
         Time("claim", p.Max, () => base.JobClaimAsync(p, ct));
 
-    public override Task<IReadOnlyList<long>> JobFinishManyAsync(JobFinishManyParams p, CancellationToken ct) =>
-        Time("finish", p.Jobs.Count, () => base.JobFinishManyAsync(p, ct));
+    public override Task<IReadOnlyList<AppliedOutcome>> JobApplyOutcomesAsync(JobApplyOutcomesParams p, CancellationToken ct) =>
+        Time("finish", p.Outcomes.Count, () => base.JobApplyOutcomesAsync(p, ct));
 
     public override Task<JobHeartbeatResult> JobHeartbeatAsync(JobHeartbeatParams p, CancellationToken ct) =>
         Time("heartbeat", p.Jobs.Count, () => base.JobHeartbeatAsync(p, ct));

@@ -52,28 +52,52 @@ internal static class CommonOptions
         Recursive = true,
     };
 
-    /// <summary>Store, migration and kinds as the flags say; workers off (client commands).</summary>
-    public static void ConfigureClient(ConveyorOptions o, ParseResult parse, CliSettings settings)
+    /// <summary>
+    /// Store, migration and kinds as the flags say (flag, then environment, then appsettings), workers off (client
+    /// commands). Every value is read and every handler assembly loaded once, here; the returned step only applies them.
+    /// </summary>
+    public static Action<ConveyorOptions> ClientSetup(ParseResult parse, CliSettings settings)
     {
-        o.UseDatabase(settings.Database(parse.GetValue(Database)), !settings.Bool(parse.GetValue(NoListen), "no-listen"), settings.Get(parse.GetValue(Schema), "schema"));
-        o.AutoMigrate = !settings.Bool(parse.GetValue(NoMigrate), "no-migrate");
-        o.StrictKinds = settings.Bool(parse.GetValue(StrictKinds), "strict-kinds");
-        o.RunWorkers = false;
-        if (settings.Int(parse.GetValue(MaxArgsBytes), "max-args-bytes") is { } maxArgs)
-            o.MaxArgsBytes = maxArgs;
-        o.AddDemoHandlers();
-        var handlers = parse.GetValue(Handlers) is { Length: > 0 } flagged
+        var database = settings.Database(parse.GetValue(Database));
+        var listen = !settings.Bool(parse.GetValue(NoListen), "no-listen");
+        var schema = settings.Get(parse.GetValue(Schema), "schema");
+        var autoMigrate = !settings.Bool(parse.GetValue(NoMigrate), "no-migrate");
+        var strictKinds = settings.Bool(parse.GetValue(StrictKinds), "strict-kinds");
+        var maxArgs = settings.Int(parse.GetValue(MaxArgsBytes), "max-args-bytes");
+        var handlers = HandlerAssemblies.Load(parse.GetValue(Handlers) is { Length: > 0 } flagged
             ? flagged
-            : settings.Get(null, "handlers")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
-        HandlerAssemblies.Register(o, handlers);
+            : settings.Get(null, "handlers")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? []);
+        return o =>
+        {
+            o.UseDatabase(database, listen, schema);
+            o.AutoMigrate = autoMigrate;
+            o.StrictKinds = strictKinds;
+            o.RunWorkers = false;
+            if (maxArgs is { } max)
+                o.MaxArgsBytes = max;
+            o.AddDemoHandlers();
+            foreach (var register in handlers)
+                register(o);
+        };
+    }
+
+    /// <summary>Applies <paramref name="setup"/> to a fresh options object and checks it, so that bad input exits 2 with one clear line before any host exists.</summary>
+    public static void Validate(Action<ConveyorOptions> setup)
+    {
+        var probe = new ConveyorOptions();
+        setup(probe);
+        if (ConveyorOptionsValidator.Check(probe) is { Count: > 0 } failures)
+            throw new JobValidationException(failures[0]);
     }
 
     /// <summary>A client over the configured store, for one command.</summary>
     public static ServiceProvider BuildClient(ParseResult parse, CliSettings settings)
     {
+        var setup = ClientSetup(parse, settings);
+        Validate(setup);
         var services = new ServiceCollection();
         services.AddLogging(l => l.AddConsole(c => c.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning));
-        services.AddConveyor(o => ConfigureClient(o, parse, settings));
+        services.AddConveyor(setup);
         return services.BuildServiceProvider();
     }
 }

@@ -11,9 +11,10 @@ public static class HandlerAssemblies
 {
     private static readonly MethodInfo AddHandler = typeof(ConveyorOptions).GetMethod(nameof(ConveyorOptions.AddHandler))!;
 
-    public static IReadOnlyList<string> Register(ConveyorOptions options, IEnumerable<string> paths)
+    /// <summary>Loads the assemblies once; returns one registration per handler found, to apply to any options object.</summary>
+    public static IReadOnlyList<Action<ConveyorOptions>> Load(IEnumerable<string> paths)
     {
-        var kinds = new List<string>();
+        var registrations = new List<Action<ConveyorOptions>>();
         foreach (var path in paths)
         {
             var full = Path.GetFullPath(path);
@@ -38,10 +39,10 @@ public static class HandlerAssemblies
                     if (attribute.MaxAttempts > 0) k.MaxAttempts = attribute.MaxAttempts;
                     if (attribute.TimeoutSeconds > 0) k.Timeout = TimeSpan.FromSeconds(attribute.TimeoutSeconds);
                 };
-                AddHandler.MakeGenericMethod(handlerInterface.GetGenericArguments()[0], type).Invoke(options, [attribute.Kind, configure]);
-                kinds.Add(attribute.Kind);
+                var add = AddHandler.MakeGenericMethod(handlerInterface.GetGenericArguments()[0], type);
+                registrations.Add(options => add.Invoke(options, [attribute.Kind, configure]));
             }
         }
-        return kinds;
+        return registrations;
     }
 }

@@ -5,6 +5,7 @@ using Npgsql;
 
 namespace Conveyor;
 
+/// <summary>Selects the PostgreSQL store.</summary>
 public static class PostgresConveyorOptionsExtensions
 {
     /// <summary>Uses PostgreSQL: a <c>postgres://</c> URL or an Npgsql key-value connection string.</summary>

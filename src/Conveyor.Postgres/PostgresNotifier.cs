@@ -1,25 +1,31 @@
 using Conveyor.Storage;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 namespace Conveyor.Postgres;
 
 /// <summary>
-/// One LISTEN connection per process. Notifications (queue names) are handed to in-process subscribers.
-/// After a lost connection (server restart) it reconnects with back-off; meanwhile workers fall back to polling.
+/// Topics over LISTEN/NOTIFY: one LISTEN connection per process hands every notification to this process's
+/// listeners. Channels are named after the schema (<c>conveyor_jobs</c> for jobs-ready, which the insert trigger
+/// also sends; <c>conveyor_control</c>). After a lost connection (server restart) it reconnects with back-off;
+/// meanwhile workers fall back to polling and heartbeats.
 /// </summary>
-internal sealed class PostgresNotifier(NpgsqlDataSource dataSource, string channel, string cancelChannel, bool listen, ILogger? logger = null) : IJobNotifier
+internal sealed class PostgresNotifier(NpgsqlDataSource dataSource, string schema, bool listen, ILogger logger) : LocalNotifier
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
-    private readonly InProcessNotifier _local = new();
-    private readonly ILogger _logger = logger ?? NullLogger.Instance;
+    private static readonly string[] Topics = [NotifierTopics.JobsReady, NotifierTopics.Control];
     private readonly Lock _gate = new();
+    private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CancellationTokenSource? _stop;
     private Task? _loop;
-    private TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public Task StartAsync(CancellationToken ct)
+    private string Channel(string topic) => topic switch
+    {
+        NotifierTopics.JobsReady => schema + "_jobs",
+        _ => schema + "_" + topic.Replace('-', '_'),
+    };
+
+    public override Task StartAsync(CancellationToken ct)
     {
         if (!listen)
             return Task.CompletedTask;
@@ -35,26 +41,16 @@ internal sealed class PostgresNotifier(NpgsqlDataSource dataSource, string chann
         return Task.WhenAny(_listening.Task, Task.Delay(TimeSpan.FromSeconds(5), ct));
     }
 
-    public async ValueTask NotifyAsync(string queue, CancellationToken ct)
+    public override async ValueTask NotifyAsync(string topic, string payload, CancellationToken ct)
     {
-        _local.Publish(queue);
-        await using var command = dataSource.CreateCommand("SELECT pg_notify(@channel, @queue)");
-        command.Parameters.AddWithValue("channel", channel);
-        command.Parameters.AddWithValue("queue", queue);
+        PublishLocal(topic, payload);
+        await using var command = dataSource.CreateCommand("SELECT pg_notify(@channel, @payload)");
+        command.Parameters.AddWithValue("channel", Channel(topic));
+        command.Parameters.AddWithValue("payload", payload);
         await command.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>Wakes this process's workers at once, without a round trip.</summary>
-    public void PublishLocal(string queue) => _local.Publish(queue);
-
-    /// <summary>Cancels at once on this process's workers, without waiting for NOTIFY.</summary>
-    public void PublishCancelLocal(long jobId) => _local.PublishCancel(jobId);
-
-    public IDisposable Subscribe(Action<string> onQueueReady) => _local.Subscribe(onQueueReady);
-
-    public IDisposable SubscribeCancellations(Action<long> onCancelRequested) => _local.SubscribeCancellations(onCancelRequested);
-
-    public async Task StopAsync(CancellationToken ct)
+    public override async Task StopAsync(CancellationToken ct)
     {
         Task? loop;
         lock (_gate)
@@ -69,6 +65,7 @@ internal sealed class PostgresNotifier(NpgsqlDataSource dataSource, string chann
 
     private async Task ListenLoopAsync(CancellationToken stop)
     {
+        var byChannel = Topics.ToDictionary(Channel, t => t, StringComparer.Ordinal);
         var backoff = TimeSpan.FromMilliseconds(250);
         while (!stop.IsCancellationRequested)
         {
@@ -77,24 +74,17 @@ internal sealed class PostgresNotifier(NpgsqlDataSource dataSource, string chann
                 await using var connection = await dataSource.OpenConnectionAsync(stop);
                 connection.Notification += (_, e) =>
                 {
-                    if (e.Channel == cancelChannel)
-                    {
-                        if (long.TryParse(e.Payload, out var jobId))
-                            _local.PublishCancel(jobId);
-                    }
-                    else
-                    {
-                        _local.Publish(e.Payload);
-                    }
+                    if (byChannel.TryGetValue(e.Channel, out var topic))
+                        PublishLocal(topic, e.Payload);
                 };
-                await using (var command = new NpgsqlCommand($"LISTEN \"{channel}\"; LISTEN \"{cancelChannel}\"", connection))
+                await using (var command = new NpgsqlCommand(string.Join("; ", byChannel.Keys.Select(c => $"LISTEN \"{c}\"")), connection))
                     await command.ExecuteNonQueryAsync(stop);
                 _listening.TrySetResult();
                 if (backoff > TimeSpan.FromMilliseconds(250))
-                    _logger.LogInformation("LISTEN connection restored");
+                    logger.LogInformation("LISTEN connection restored");
                 backoff = TimeSpan.FromMilliseconds(250);
                 // Jobs may have arrived while we were not listening.
-                _local.Publish("*");
+                PublishLocal(NotifierTopics.JobsReady, "*");
                 while (!stop.IsCancellationRequested)
                     await connection.WaitAsync(stop);
             }
@@ -104,7 +94,7 @@ internal sealed class PostgresNotifier(NpgsqlDataSource dataSource, string chann
             }
             catch (Exception ex)
             {
-                _logger.LogWarning("LISTEN connection lost ({Error}); reconnecting in {Delay}, polling meanwhile", ex.Message, backoff);
+                logger.LogWarning(ex, "LISTEN connection lost ({Error}); reconnecting in {Delay}, polling meanwhile", ex.Message, backoff);
                 try
                 {
                     await Task.Delay(backoff, stop);

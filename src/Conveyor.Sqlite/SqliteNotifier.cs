@@ -1,53 +1,42 @@
+using System.Data.Common;
 using Conveyor.Storage;
-using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 
 namespace Conveyor.Sqlite;
 
 /// <summary>
-/// Wake-ups for the SQLite store: in-process signals, plus a watch on <c>PRAGMA data_version</c>, which changes
+/// Wake-ups for the SQLite store: in-process delivery, plus a watch on <c>PRAGMA data_version</c>, which changes
 /// when another connection (another process's enqueue) commits to the file. Checked every 100 ms on one
-/// connection, and only while some worker of this process is subscribed, so a CLI process that only enqueues
-/// runs no watch. Without it a job enqueued by another process waited for the poll (1 s by default).
+/// connection, and only while some worker of this process listens for ready jobs, so a CLI process that only
+/// enqueues runs no watch. Without it a job enqueued by another process waited for the poll (1 s by default).
+/// Control messages (cancel) stay in this process; other processes see a cancel at their next heartbeat.
 /// </summary>
-internal sealed class SqliteNotifier(Func<CancellationToken, Task<SqliteConnection>> open) : IJobNotifier
+internal sealed class SqliteNotifier(Func<CancellationToken, Task<DbConnection>> open, ILogger logger) : LocalNotifier
 {
     private static readonly TimeSpan WatchInterval = TimeSpan.FromMilliseconds(100);
-    private readonly InProcessNotifier _local = new();
     private readonly Lock _gate = new();
-    private int _queueSubscribers;
+    private int _watchers;
     private CancellationTokenSource? _stop;
     private Task? _watch;
 
-    public Task StartAsync(CancellationToken ct) => Task.CompletedTask;
-
-    public ValueTask NotifyAsync(string queue, CancellationToken ct)
+    public override IDisposable Listen(string topic, Action<string> onPayload)
     {
-        _local.Publish(queue);
-        return ValueTask.CompletedTask;
-    }
-
-    public void Publish(string queue) => _local.Publish(queue);
-
-    public void PublishCancel(long jobId) => _local.PublishCancel(jobId);
-
-    public IDisposable Subscribe(Action<string> onQueueReady)
-    {
-        var subscription = _local.Subscribe(onQueueReady);
+        var subscription = base.Listen(topic, onPayload);
+        if (topic != NotifierTopics.JobsReady)
+            return subscription;
         lock (_gate)
         {
-            if (_queueSubscribers++ == 0)
+            if (_watchers++ == 0)
             {
                 _stop = new CancellationTokenSource();
                 var token = _stop.Token;
                 _watch = Task.Run(() => WatchAsync(token), CancellationToken.None);
             }
         }
-        return new Unsubscribe(this, subscription);
+        return new Unwatch(this, subscription);
     }
 
-    public IDisposable SubscribeCancellations(Action<long> onCancelRequested) => _local.SubscribeCancellations(onCancelRequested);
-
-    public async Task StopAsync(CancellationToken ct)
+    public override async Task StopAsync(CancellationToken ct)
     {
         Task? watch;
         lock (_gate)
@@ -64,7 +53,7 @@ internal sealed class SqliteNotifier(Func<CancellationToken, Task<SqliteConnecti
     {
         lock (_gate)
         {
-            if (--_queueSubscribers == 0)
+            if (--_watchers == 0)
             {
                 _stop?.Cancel();
                 _watch = null;
@@ -86,7 +75,7 @@ internal sealed class SqliteNotifier(Func<CancellationToken, Task<SqliteConnecti
                 {
                     var version = (long)(await command.ExecuteScalarAsync(stop))!;
                     if (seen is not null && version != seen)
-                        _local.Publish("*");
+                        PublishLocal(NotifierTopics.JobsReady, "*");
                     seen = version;
                     await Task.Delay(WatchInterval, stop);
                 }
@@ -95,9 +84,10 @@ internal sealed class SqliteNotifier(Func<CancellationToken, Task<SqliteConnecti
             {
                 return;
             }
-            catch (Exception)
+            catch (Exception ex)
             {
                 // The poll interval still covers; try the watch again shortly.
+                logger.LogWarning(ex, "Watching the SQLite file for other processes' commits failed; retrying in 1 s (the poll interval covers meanwhile)");
                 seen = null;
                 try
                 {
@@ -111,7 +101,7 @@ internal sealed class SqliteNotifier(Func<CancellationToken, Task<SqliteConnecti
         }
     }
 
-    private sealed class Unsubscribe(SqliteNotifier owner, IDisposable inner) : IDisposable
+    private sealed class Unwatch(SqliteNotifier owner, IDisposable inner) : IDisposable
     {
         private int _disposed;
 

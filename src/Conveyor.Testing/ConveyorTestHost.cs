@@ -2,6 +2,7 @@ using Conveyor.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Conveyor.Testing;
 
@@ -33,10 +34,12 @@ public sealed class ConveyorTestHost : IAsyncDisposable
     public IConveyorStore Store { get; }
     public IServiceProvider Services => _services;
     public IJobClient Client => _services.GetRequiredService<IJobClient>();
-    public ConveyorOptions Options => _services.GetRequiredService<ConveyorOptions>();
+    public ConveyorOptions Options => _services.GetRequiredService<IOptions<ConveyorOptions>>().Value;
 
     public async Task StartAsync(CancellationToken ct = default)
     {
+        // What a host's ValidateOnStart does: a bad setting fails here, naming it.
+        _ = Options;
         foreach (var service in _services.GetServices<IHostedService>())
         {
             await service.StartAsync(ct);

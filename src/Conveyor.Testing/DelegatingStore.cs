@@ -5,6 +5,7 @@ namespace Conveyor.Testing;
 /// <summary>A store that forwards every call to another; override a method to count calls or inject faults.</summary>
 public class DelegatingStore(IConveyorStore inner) : IConveyorStore
 {
+    /// <summary>The store calls are forwarded to.</summary>
     protected IConveyorStore Inner { get; } = inner;
 
     public virtual string Description => Inner.Description;
@@ -15,17 +16,17 @@ public class DelegatingStore(IConveyorStore inner) : IConveyorStore
     public virtual Task<IReadOnlyList<ClaimedJob>> JobClaimAsync(JobClaimParams p, CancellationToken ct) => Inner.JobClaimAsync(p, ct);
     public virtual Task<JobHeartbeatResult> JobHeartbeatAsync(JobHeartbeatParams p, CancellationToken ct) => Inner.JobHeartbeatAsync(p, ct);
     public virtual Task<bool> JobProgressAsync(JobProgressParams p, CancellationToken ct) => Inner.JobProgressAsync(p, ct);
-    public virtual Task<IReadOnlyList<long>> JobFinishManyAsync(JobFinishManyParams p, CancellationToken ct) => Inner.JobFinishManyAsync(p, ct);
+    public virtual Task<IReadOnlyList<AppliedOutcome>> JobApplyOutcomesAsync(JobApplyOutcomesParams p, CancellationToken ct) => Inner.JobApplyOutcomesAsync(p, ct);
     public virtual Task<JobCancelResult> JobCancelAsync(JobCancelParams p, CancellationToken ct) => Inner.JobCancelAsync(p, ct);
     public virtual Task<JobRetryResult> JobRetryAsync(JobRetryParams p, CancellationToken ct) => Inner.JobRetryAsync(p, ct);
-    public virtual Task<IReadOnlyList<ExpiredJob>> JobListExpiredAsync(JobExpiredParams p, CancellationToken ct) => Inner.JobListExpiredAsync(p, ct);
-    public virtual Task<int> JobPromoteScheduledAsync(JobPromoteParams p, CancellationToken ct) => Inner.JobPromoteScheduledAsync(p, ct);
-    public virtual Task<int> JobPruneAsync(JobPruneParams p, CancellationToken ct) => Inner.JobPruneAsync(p, ct);
     public virtual Task<Job?> JobGetAsync(long id, CancellationToken ct) => Inner.JobGetAsync(id, ct);
     public virtual Task<IReadOnlyList<Job>> JobListAsync(JobListParams p, CancellationToken ct) => Inner.JobListAsync(p, ct);
     public virtual Task<IReadOnlyList<QueueStats>> QueueStatsAsync(QueueStatsParams p, CancellationToken ct) => Inner.QueueStatsAsync(p, ct);
-    public virtual Task WorkerUpsertAsync(WorkerRecord worker, CancellationToken ct) => Inner.WorkerUpsertAsync(worker, ct);
-    public virtual Task WorkerRemoveAsync(string workerId, CancellationToken ct) => Inner.WorkerRemoveAsync(workerId, ct);
-    public virtual Task<IReadOnlyList<WorkerRecord>> WorkerListAsync(CancellationToken ct) => Inner.WorkerListAsync(ct);
-    public virtual Task<int> WorkerPruneAsync(DateTimeOffset lastSeenBefore, CancellationToken ct) => Inner.WorkerPruneAsync(lastSeenBefore, ct);
+    public virtual Task<IReadOnlyList<ExpiredJob>> JobListExpiredAsync(JobExpiredParams p, CancellationToken ct) => Inner.JobListExpiredAsync(p, ct);
+    public virtual Task<int> JobPromoteScheduledAsync(JobPromoteParams p, CancellationToken ct) => Inner.JobPromoteScheduledAsync(p, ct);
+    public virtual Task<int> JobPruneAsync(JobPruneParams p, CancellationToken ct) => Inner.JobPruneAsync(p, ct);
+    public virtual Task<int> WorkerPruneAsync(WorkerPruneParams p, CancellationToken ct) => Inner.WorkerPruneAsync(p, ct);
+    public virtual Task WorkerUpsertAsync(WorkerUpsertParams p, CancellationToken ct) => Inner.WorkerUpsertAsync(p, ct);
+    public virtual Task WorkerRemoveAsync(WorkerRemoveParams p, CancellationToken ct) => Inner.WorkerRemoveAsync(p, ct);
+    public virtual Task<IReadOnlyList<WorkerRecord>> WorkerListAsync(WorkerListParams p, CancellationToken ct) => Inner.WorkerListAsync(p, ct);
 }

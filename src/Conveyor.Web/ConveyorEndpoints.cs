@@ -109,7 +109,7 @@ public static class ConveyorEndpoints
         var limit = ParseLong(q["limit"], "limit") ?? 50;
         if (limit is < 1 or > 1000)
             throw new JobValidationException($"Limit must be between 1 and 1000 (got {limit}).");
-        var query = new JobListParams(state, Empty(q["queue"]), Empty(q["kind"]), Empty(q["batch"]), (int)limit, ParseLong(q["after"], "after"));
+        var query = new JobQuery { State = state, Queue = Empty(q["queue"]), Kind = Empty(q["kind"]), BatchId = Empty(q["batch"]), Limit = (int)limit, AfterId = ParseLong(q["after"], "after") };
         var jobs = await client.ListAsync(query, ct);
         return Json(new JobPage(jobs, jobs.Count == query.Limit ? jobs[^1].Id : null));
     }
@@ -117,7 +117,7 @@ public static class ConveyorEndpoints
     private static async Task<IResult> CancelAsync(long id, IJobClient client, CancellationToken ct)
     {
         var result = await client.CancelAsync(id, ct);
-        if (result.Outcome == JobCancelOutcome.NotFound)
+        if (result.Outcome == CancelOutcome.NotFound)
             throw new JobNotFoundException(id);
         var job = await client.GetAsync(id, ct);
         return Json(new { outcome = result.Outcome, job });
@@ -128,9 +128,9 @@ public static class ConveyorEndpoints
         var result = await client.RetryAsync(id, ct);
         switch (result.Outcome)
         {
-            case JobRetryOutcome.NotFound:
+            case RetryOutcome.NotFound:
                 throw new JobNotFoundException(id);
-            case JobRetryOutcome.NotRetryable:
+            case RetryOutcome.NotRetryable:
                 return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Job cannot be retried",
                     detail: $"Job {id} is {result.State?.ToName()}; only failed and cancelled jobs can be retried.");
         }
@@ -143,10 +143,10 @@ public static class ConveyorEndpoints
         return Json(queues.Select(QueueView.From).ToList());
     }
 
-    private static async Task<IResult> WorkersAsync(IConveyorStore store, StoreReadiness readiness, CancellationToken ct)
+    private static async Task<IResult> WorkersAsync(IWorkerRegistry workers, StoreReadiness readiness, CancellationToken ct)
     {
         await readiness.EnsureReadyAsync(ct);
-        return Json(await store.WorkerListAsync(ct));
+        return Json(await workers.WorkerListAsync(new WorkerListParams(), ct));
     }
 
     private static async Task<IResult> HealthAsync(IServiceProvider services, CancellationToken ct)

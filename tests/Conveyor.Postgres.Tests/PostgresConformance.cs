@@ -1,7 +1,6 @@
 using System.Data.Common;
-using Conveyor.Postgres;
+using Conveyor.Conformance;
 using Conveyor.Storage;
-using Conveyor.Testing;
 using Conveyor.TestSupport;
 using Npgsql;
 
@@ -19,30 +18,32 @@ internal static class PostgresTestSchemas
     }
 }
 
-public sealed class PostgresStoreConformance : StoreConformanceTests
+/// <summary>A real PostgreSQL 15 server: one schema per test, opened again for "another process".</summary>
+public sealed class PostgresFactory : IStoreFactory
 {
     private readonly string _schema = PostgresTestSchemas.NewSchema();
 
     public static string? SkipReason => PostgresServer.UnavailableReason;
 
-    protected override async Task<IConveyorStore> CreateStoreAsync() => await PostgresTestSchemas.CreateStoreAsync(_schema);
+    public async Task<IConveyorStore> CreateStoreAsync() => await PostgresTestSchemas.CreateStoreAsync(_schema);
 
-    protected override async Task<DbTransaction> BeginApplicationTransactionAsync()
+    public Task<IConveyorStore> OpenAgainAsync() => CreateStoreAsync();
+
+    public async Task<DbTransaction> BeginApplicationTransactionAsync()
     {
         var server = await PostgresServer.GetAsync();
         var connection = new NpgsqlConnection(server.ConnectionString);
         await connection.OpenAsync();
         return await connection.BeginTransactionAsync();
     }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
 
-public sealed class PostgresEngineConformance : EngineConformanceTests
-{
-    private readonly string _schema = PostgresTestSchemas.NewSchema();
-
-    public static string? SkipReason => PostgresServer.UnavailableReason;
-
-    protected override async Task<IConveyorStore> CreateStoreAsync() => await PostgresTestSchemas.CreateStoreAsync(_schema);
-
-    protected override Task<IConveyorStore> OpenAgainAsync() => CreateStoreAsync();
-}
+public sealed class PostgresJobExecution : JobExecutionConformance<PostgresFactory>;
+public sealed class PostgresJobAdmin : JobAdminConformance<PostgresFactory>;
+public sealed class PostgresJobMonitor : JobMonitorConformance<PostgresFactory>;
+public sealed class PostgresMaintenance : MaintenanceConformance<PostgresFactory>;
+public sealed class PostgresWorkerRegistry : WorkerRegistryConformance<PostgresFactory>;
+public sealed class PostgresMigrator : MigratorConformance<PostgresFactory>;
+public sealed class PostgresEngine : EngineConformance<PostgresFactory>;

@@ -1,5 +1,6 @@
 using Conveyor.Postgres;
 using Conveyor.Storage;
+using Conveyor.Conformance;
 using Conveyor.Testing;
 using Conveyor.TestSupport;
 using Npgsql;

@@ -1,5 +1,6 @@
 using Conveyor.Postgres;
 using Conveyor.Storage;
+using Conveyor.Conformance;
 using Conveyor.Testing;
 using Conveyor.TestSupport;
 using Npgsql;
@@ -104,7 +105,7 @@ public sealed class PostgresFeatureTests : IAsyncLifetime
         await using var host = new ConveyorTestHost(_store, o =>
         {
             o.PollInterval = TimeSpan.FromSeconds(60);
-            o.AddHandler<EngineConformanceTests.RecordArgs, EngineConformanceTests.RecordHandler>("test.record");
+            o.AddHandler<EngineHandlers.RecordArgs, EngineHandlers.RecordHandler>("test.record");
         }, s => s.AddSingletonLog());
         await host.StartAsync();
         await Task.Delay(300);
@@ -121,7 +122,7 @@ public sealed class PostgresFeatureTests : IAsyncLifetime
         await using var host = new ConveyorTestHost(pollOnly, o =>
         {
             o.PollInterval = TimeSpan.FromMilliseconds(200);
-            o.AddHandler<EngineConformanceTests.RecordArgs, EngineConformanceTests.RecordHandler>("test.record");
+            o.AddHandler<EngineHandlers.RecordArgs, EngineHandlers.RecordHandler>("test.record");
         }, s => s.AddSingletonLog());
         await host.StartAsync();
         Assert.Equal(0L, await ScalarAsync("SELECT count(*) FROM pg_stat_activity WHERE query ILIKE 'LISTEN%' AND query ILIKE '%" + _schema + "_jobs%'"));
@@ -137,7 +138,7 @@ public sealed class PostgresFeatureTests : IAsyncLifetime
         {
             o.Lease = TimeSpan.FromMinutes(1);
             o.HeartbeatInterval = TimeSpan.FromSeconds(20);
-            o.AddHandler<EngineConformanceTests.SleepArgs, EngineConformanceTests.SleepHandler>("test.sleep");
+            o.AddHandler<EngineHandlers.SleepArgs, EngineHandlers.SleepHandler>("test.sleep");
         }, s => s.AddSingletonLog());
         await host.StartAsync();
         var id = (long)(await ScalarAsync("SELECT conveyor.enqueue('test.sleep', '{\"ms\":60000}'::jsonb)"))!;
@@ -162,7 +163,7 @@ public sealed class PostgresFeatureTests : IAsyncLifetime
         await using var host = new ConveyorTestHost(_store, o =>
         {
             o.RunWorkers = false;
-            o.AddHandler<EngineConformanceTests.RecordArgs, EngineConformanceTests.RecordHandler>("test.record");
+            o.AddHandler<EngineHandlers.RecordArgs, EngineHandlers.RecordHandler>("test.record");
         }, s => s.AddSingletonLog());
         await using var connection = new NpgsqlConnection(_connectionString);
         await connection.OpenAsync();
@@ -172,7 +173,7 @@ public sealed class PostgresFeatureTests : IAsyncLifetime
         {
             await using (var insert = new NpgsqlCommand($"INSERT INTO {_schema}.orders VALUES (1)", connection, tx))
                 await insert.ExecuteNonQueryAsync();
-            var rolledBack = await host.Client.EnqueueAsync(new EngineConformanceTests.RecordArgs(1), null, tx);
+            var rolledBack = await host.Client.EnqueueAsync(new EngineHandlers.RecordArgs(1), null, tx);
             await tx.RollbackAsync();
             Assert.Null(await host.Client.GetAsync(rolledBack.Id));
         }
@@ -180,7 +181,7 @@ public sealed class PostgresFeatureTests : IAsyncLifetime
         {
             await using (var insert = new NpgsqlCommand($"INSERT INTO {_schema}.orders VALUES (2)", connection, tx))
                 await insert.ExecuteNonQueryAsync();
-            var committed = await host.Client.EnqueueAsync(new EngineConformanceTests.RecordArgs(2), null, tx);
+            var committed = await host.Client.EnqueueAsync(new EngineHandlers.RecordArgs(2), null, tx);
             await tx.CommitAsync();
             Assert.Equal(JobState.Queued, (await host.Client.GetAsync(committed.Id))!.State);
         }
@@ -245,5 +246,5 @@ public sealed class PostgresFeatureTests : IAsyncLifetime
 internal static class ServiceCollectionTestExtensions
 {
     public static void AddSingletonLog(this Microsoft.Extensions.DependencyInjection.IServiceCollection services) =>
-        Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton<EngineConformanceTests.ExecutionLog>(services);
+        Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton<EngineHandlers.ExecutionLog>(services);
 }

@@ -1,46 +1,42 @@
 using System.Data.Common;
-using Conveyor.Sqlite;
+using Conveyor.Conformance;
 using Conveyor.Storage;
-using Conveyor.Testing;
 using Conveyor.TestSupport;
 using Microsoft.Data.Sqlite;
 
 namespace Conveyor.Sqlite.Tests;
 
-/// <summary>The store-conformance suite on a real SQLite file, one file per test.</summary>
-public sealed class SqliteStoreConformance : StoreConformanceTests, IDisposable
+/// <summary>Real SQLite files: one file per test, opened again for "another process".</summary>
+public sealed class SqliteFactory : IStoreFactory
 {
     private readonly TempDirectory _dir = new("conveyor-sqlite");
     private string DatabasePath => _dir.File("jobs.db");
 
-    protected override Task<IConveyorStore> CreateStoreAsync() => Task.FromResult<IConveyorStore>(new SqliteStore(DatabasePath));
+    public static string? SkipReason => null;
 
-    protected override async Task<DbTransaction> BeginApplicationTransactionAsync()
+    public Task<IConveyorStore> CreateStoreAsync() => Task.FromResult<IConveyorStore>(new SqliteStore(DatabasePath));
+
+    public Task<IConveyorStore> OpenAgainAsync() => CreateStoreAsync();
+
+    public async Task<DbTransaction> BeginApplicationTransactionAsync()
     {
         var connection = new SqliteConnection($"Data Source={DatabasePath};Default Timeout=30");
         await connection.OpenAsync();
         return connection.BeginTransaction(deferred: false);
     }
 
-    public void Dispose()
+    public ValueTask DisposeAsync()
     {
         SqliteConnection.ClearAllPools();
         _dir.Dispose();
+        return ValueTask.CompletedTask;
     }
 }
 
-/// <summary>The engine suite on a real SQLite file.</summary>
-public sealed class SqliteEngineConformance : EngineConformanceTests, IDisposable
-{
-    private readonly TempDirectory _dir = new("conveyor-sqlite");
-
-    protected override Task<IConveyorStore> CreateStoreAsync() => Task.FromResult<IConveyorStore>(new SqliteStore(_dir.File("jobs.db")));
-
-    protected override Task<IConveyorStore> OpenAgainAsync() => CreateStoreAsync();
-
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        _dir.Dispose();
-    }
-}
+public sealed class SqliteJobExecution : JobExecutionConformance<SqliteFactory>;
+public sealed class SqliteJobAdmin : JobAdminConformance<SqliteFactory>;
+public sealed class SqliteJobMonitor : JobMonitorConformance<SqliteFactory>;
+public sealed class SqliteMaintenance : MaintenanceConformance<SqliteFactory>;
+public sealed class SqliteWorkerRegistry : WorkerRegistryConformance<SqliteFactory>;
+public sealed class SqliteMigrator : MigratorConformance<SqliteFactory>;
+public sealed class SqliteEngine : EngineConformance<SqliteFactory>;

@@ -73,19 +73,6 @@ public sealed class ValidationTests
     }
 
     [Fact]
-    public void Options_are_validated_at_start_with_the_setting_named()
-    {
-        ConveyorOptions Valid() => new ConveyorOptions().UseSqlite(Path.Combine(Path.GetTempPath(), "never-opened.db"));
-        Valid().Validate();
-        Assert.Contains("No store", Assert.Throws<ArgumentException>(() => new ConveyorOptions().Validate()).Message);
-        Assert.Contains("Concurrency", Assert.Throws<ArgumentException>(() => { var o = Valid(); o.Concurrency = 0; o.Validate(); }).Message);
-        Assert.Contains("Lease", Assert.Throws<ArgumentException>(() => { var o = Valid(); o.Lease = TimeSpan.FromMilliseconds(10); o.Validate(); }).Message);
-        Assert.Throws<JobValidationException>(() => { var o = Valid(); o.Queues = ["ok", "not ok"]; o.Validate(); });
-        Assert.Contains("kind", Assert.Throws<InvalidOperationException>(() =>
-            Valid().AddDemoHandlers().AddDemoHandlers()).Message);
-    }
-
-    [Fact]
     public void States_round_trip_through_their_names()
     {
         foreach (var state in JobStateNames.All)

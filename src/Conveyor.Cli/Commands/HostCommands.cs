@@ -3,6 +3,7 @@ using Conveyor.Storage;
 using Conveyor.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -55,51 +56,53 @@ internal static class HostCommands
         command.Add(FailedRetention);
     }
 
-    private static ConveyorOptions Configure(ConveyorOptions o, ParseResult parse, CliSettings settings)
+    /// <summary>The client setup plus the worker flags, each read once (flag, then environment, then appsettings); validated before a host exists.</summary>
+    private static Action<ConveyorOptions> Validated(ParseResult parse, CliSettings settings)
     {
-        CommonOptions.ConfigureClient(o, parse, settings);
-        o.RunWorkers = true;
-        if (settings.Get(parse.GetValue(Queues), "queues") is { } queues)
-            o.Queues = [.. queues.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
-        if (settings.Int(parse.GetValue(Concurrency), "concurrency") is { } concurrency)
-            o.Concurrency = concurrency;
-        if (settings.Duration(parse.GetValue(Lease), "lease") is { } lease)
-            o.Lease = lease;
-        if (settings.Duration(parse.GetValue(PollInterval), "poll-interval") is { } poll)
-            o.PollInterval = poll;
-        if (settings.Duration(parse.GetValue(ShutdownTimeout), "shutdown-timeout") is { } shutdown)
-            o.ShutdownTimeout = shutdown;
-        if (settings.Get(parse.GetValue(WorkerId), "worker-id") is { } workerId)
-            o.WorkerId = workerId;
-        if (settings.Duration(parse.GetValue(RescueInterval), "rescue-interval") is { } rescue)
-            o.RescueInterval = rescue;
-        if (settings.Duration(parse.GetValue(CompletedRetention), "completed-retention") is { } completed)
-            o.CompletedRetention = completed;
-        if (settings.Duration(parse.GetValue(FailedRetention), "failed-retention") is { } failed)
-            o.FailedRetention = failed;
-        return o;
+        var client = CommonOptions.ClientSetup(parse, settings);
+        var queues = settings.Get(parse.GetValue(Queues), "queues");
+        var concurrency = settings.Int(parse.GetValue(Concurrency), "concurrency");
+        var lease = settings.Duration(parse.GetValue(Lease), "lease");
+        var poll = settings.Duration(parse.GetValue(PollInterval), "poll-interval");
+        var shutdown = settings.Duration(parse.GetValue(ShutdownTimeout), "shutdown-timeout");
+        var workerId = settings.Get(parse.GetValue(WorkerId), "worker-id");
+        var rescue = settings.Duration(parse.GetValue(RescueInterval), "rescue-interval");
+        var completed = settings.Duration(parse.GetValue(CompletedRetention), "completed-retention");
+        var failed = settings.Duration(parse.GetValue(FailedRetention), "failed-retention");
+        Action<ConveyorOptions> setup = o =>
+        {
+            client(o);
+            o.RunWorkers = true;
+            if (queues is not null)
+                o.Queues = [.. queues.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+            if (concurrency is { } c)
+                o.Concurrency = c;
+            if (lease is { } l)
+                o.Lease = l;
+            if (poll is { } p)
+                o.PollInterval = p;
+            if (shutdown is { } s)
+                o.ShutdownTimeout = s;
+            if (workerId is not null)
+                o.WorkerId = workerId;
+            if (rescue is { } r)
+                o.RescueInterval = r;
+            if (completed is { } cr)
+                o.CompletedRetention = cr;
+            if (failed is { } fr)
+                o.FailedRetention = fr;
+        };
+        CommonOptions.Validate(setup);
+        return setup;
     }
 
-    /// <summary>Validates the flags before a host exists, so that bad input exits 2 with one clear line.</summary>
-    private static ConveyorOptions Validated(ParseResult parse, CliSettings settings)
+    private static void AddConveyorHost(IServiceCollection services, Action<ConveyorOptions> setup)
     {
-        var options = Configure(new ConveyorOptions(), parse, settings);
-        try
-        {
-            options.Validate();
-        }
-        catch (ArgumentException ex) when (ex is not JobValidationException)
-        {
-            throw new JobValidationException(ex.Message);
-        }
-        return options;
-    }
-
-    private static void AddConveyorHost(IServiceCollection services, ConveyorOptions validated)
-    {
-        services.AddConveyor(validated);
+        services.AddConveyor(setup);
+        var probe = new ConveyorOptions();
+        setup(probe);
         // The host must wait for the worker's own shutdown sequence (finish, cancel, hand back).
-        services.Configure<HostOptions>(h => h.ShutdownTimeout = validated.ShutdownTimeout + TimeSpan.FromSeconds(15));
+        services.Configure<HostOptions>(h => h.ShutdownTimeout = probe.ShutdownTimeout + TimeSpan.FromSeconds(15));
         services.AddLogging(l => l
             .AddSimpleConsole(c =>
             {
@@ -116,6 +119,10 @@ internal static class HostCommands
         var urls = settings.Get(parse.GetValue(Urls), "urls", "http://127.0.0.1:5000")!;
         var apiKey = settings.Get(parse.GetValue(ApiKey), "api-key");
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        // The CLI reads its own settings (flag, CONVEYOR_*, appsettings.json with "30s"-style durations): the host's
+        // configuration sources would bind the same file a second time, by other rules.
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddInMemoryCollection();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls(urls);
         AddConveyorHost(builder.Services, options);
@@ -139,7 +146,7 @@ internal static class HostCommands
 
     private static async Task StartWithBannerAsync(IHost host, IServiceProvider services, string mode, string? urls, CancellationToken ct)
     {
-        var options = services.GetRequiredService<ConveyorOptions>();
+        var options = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ConveyorOptions>>().Value;
         var store = services.GetRequiredService<IConveyorStore>();
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Conveyor");
         await host.StartAsync(ct);

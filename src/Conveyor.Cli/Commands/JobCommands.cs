@@ -61,7 +61,7 @@ internal static class JobCommands
             state = JobStateNames.TryParse(stateText, out var s) ? s
                 : throw new JobValidationException($"--state: unknown state '{stateText}'; use one of {string.Join(", ", JobStateNames.All.Select(x => x.ToName()))}.");
         }
-        var query = new JobListParams(state, parse.GetValue(Queue), parse.GetValue(Kind), parse.GetValue(Batch), parse.GetValue(Limit), parse.GetValue(After));
+        var query = new JobQuery { State = state, Queue = parse.GetValue(Queue), Kind = parse.GetValue(Kind), BatchId = parse.GetValue(Batch), Limit = parse.GetValue(Limit), AfterId = parse.GetValue(After) };
         var jobs = await client.ListAsync(query, ct);
         if (parse.GetValue(CommonOptions.Json))
         {
@@ -87,15 +87,15 @@ internal static class JobCommands
     {
         var id = parse.GetValue(Id);
         var result = await client.CancelAsync(id, ct);
-        if (result.Outcome == JobCancelOutcome.NotFound)
+        if (result.Outcome == CancelOutcome.NotFound)
             throw new JobNotFoundException(id);
         if (parse.GetValue(CommonOptions.Json))
             JobRendering.WriteJson(new { id, outcome = result.Outcome, state = result.State });
         else
             Console.Out.WriteLine(result.Outcome switch
             {
-                JobCancelOutcome.Cancelled => $"job {id} cancelled",
-                JobCancelOutcome.CancelRequested => $"job {id} is running; its handler is asked to stop",
+                CancelOutcome.Cancelled => $"job {id} cancelled",
+                CancelOutcome.CancelRequested => $"job {id} is running; its handler is asked to stop",
                 _ => $"job {id} had already finished ({result.State?.ToName()}); nothing changed",
             });
         return ExitCodes.Ok;
@@ -107,9 +107,9 @@ internal static class JobCommands
         var result = await client.RetryAsync(id, ct);
         switch (result.Outcome)
         {
-            case JobRetryOutcome.NotFound:
+            case RetryOutcome.NotFound:
                 throw new JobNotFoundException(id);
-            case JobRetryOutcome.NotRetryable:
+            case RetryOutcome.NotRetryable:
                 throw new JobValidationException($"Job {id} is {result.State?.ToName()}; only failed and cancelled jobs can be retried.");
         }
         if (parse.GetValue(CommonOptions.Json))
@@ -148,9 +148,8 @@ internal static class JobCommands
         command.SetAction((parse, ct) => CliApp.Guard(async () =>
         {
             await using var services = CommonOptions.BuildClient(parse, settings);
-            var store = services.GetRequiredService<IConveyorStore>();
-            await store.MigrateAsync(ct);
-            Console.Out.WriteLine($"schema up to date: {store.Description}");
+            await services.GetRequiredService<IStoreMigrator>().MigrateAsync(ct);
+            Console.Out.WriteLine($"schema up to date: {services.GetRequiredService<IConveyorStore>().Description}");
             return ExitCodes.Ok;
         }));
         return command;

@@ -4,14 +4,16 @@
 -- index jobs_ready in claim order and sorted the whole ready set on every claim (6 ms a claim at 20,000
 -- queued jobs, 2,500 jobs/s drained); per queue it reads @max rows and stops.
 -- Due scheduled jobs count as ready, so a retry's back-off never waits on the promoter. Paused queues have none.
-WITH ready AS (
+-- "Due" and the lease are judged by the database's clock, so a worker whose clock runs ahead starts nothing early.
+WITH clock AS (SELECT coalesce(@now::timestamptz, now()) AS now),
+ready AS (
     SELECT r.id
-    FROM unnest(@queues::text[]) AS q(name)
+    FROM clock, jsonb_array_elements_text(@queues::jsonb) AS q(name)
     CROSS JOIN LATERAL (
         SELECT id, priority, run_at FROM conveyor.jobs
         WHERE state IN ('queued', 'scheduled')
           AND queue = q.name
-          AND run_at <= @now
+          AND run_at <= clock.now
           AND NOT EXISTS (SELECT 1 FROM conveyor.queues AS p WHERE p.name = q.name AND p.paused_at IS NOT NULL)
         ORDER BY priority DESC, run_at, id
         LIMIT @max
@@ -24,8 +26,9 @@ UPDATE conveyor.jobs AS j
 SET state = 'running',
     attempt = j.attempt + 1,
     worker_id = @worker_id,
-    started_at = @now,
-    lease_until = @lease_until
-FROM ready
+    started_at = clock.now,
+    lease_until = clock.now + make_interval(secs => @lease)
+FROM ready, clock
 WHERE j.id = ready.id
-RETURNING j.id, j.queue, j.kind, j.args::text, j.attempt, j.max_attempts, j.priority, j.created_at, j.batch_id, j.timeout;
+RETURNING j.id, j.queue, j.kind, j.args::text AS args, j.attempt, j.max_attempts, j.priority, j.created_at, j.batch_id,
+          extract(epoch FROM j.timeout)::float8 AS timeout;

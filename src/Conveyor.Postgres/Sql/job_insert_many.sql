@@ -1,13 +1,20 @@
--- Many jobs in one round trip: the rows arrive as parallel arrays and are inserted in their order, so the
--- identity values come out ascending in request order (the store maps them back by that order).
--- A live job holding the same unique key makes a row insert nothing (ON CONFLICT on the partial index).
+-- Many jobs in one round trip: the rows arrive as one JSON array and are inserted in its order, so the identity
+-- values come out ascending in request order (the store maps them back by that order). A row without run_at
+-- starts at now() + delay on the database's clock. A live job holding the same unique key makes a row insert
+-- nothing (ON CONFLICT on the partial index jobs_unique_key).
+WITH clock AS (SELECT coalesce(@now::timestamptz, now()) AS now)
 INSERT INTO conveyor.jobs (queue, kind, args, state, priority, max_attempts, run_at, created_at,
                            unique_key, concurrency_key, batch_id, tags, timeout)
-SELECT t.queue, t.kind, t.args, CASE WHEN t.run_at > @now THEN 'scheduled' ELSE 'queued' END, t.priority, t.max_attempts,
-       t.run_at, @now, t.unique_key, t.concurrency_key, t.batch_id,
-       ARRAY(SELECT jsonb_array_elements_text(t.tags)), t.timeout
-FROM unnest(@queues, @kinds, @args, @priorities, @max_attempts, @run_ats, @unique_keys, @concurrency_keys, @batch_ids, @tags, @timeouts)
-     WITH ORDINALITY AS t(queue, kind, args, priority, max_attempts, run_at, unique_key, concurrency_key, batch_id, tags, timeout, ord)
+SELECT t.queue, t.kind, t.args::jsonb, CASE WHEN t.start > clock.now THEN 'scheduled' ELSE 'queued' END, t.priority,
+       t.max_attempts, t.start, clock.now, t.unique_key, t.concurrency_key, t.batch_id,
+       ARRAY(SELECT jsonb_array_elements_text(t.tags::jsonb)), make_interval(secs => t.timeout)
+FROM clock, LATERAL (
+    SELECT r.*, coalesce(r.run_at, clock.now + make_interval(secs => coalesce(r.delay, 0))) AS start
+    FROM ROWS FROM (jsonb_to_recordset(@jobs::jsonb) AS (
+        queue text, kind text, args text, priority integer, max_attempts integer, run_at timestamptz, delay float8,
+        unique_key text, concurrency_key text, batch_id text, tags text, timeout float8)) WITH ORDINALITY
+        AS r(queue, kind, args, priority, max_attempts, run_at, delay, unique_key, concurrency_key, batch_id, tags, timeout, ord)
+) AS t
 ORDER BY t.ord
 ON CONFLICT DO NOTHING -- the only unique index that can conflict is jobs_unique_key
 RETURNING id, unique_key;

@@ -1,6 +1,6 @@
 WITH due AS (
     SELECT id FROM conveyor.jobs
-    WHERE state = 'scheduled' AND run_at <= @now
+    WHERE state = 'scheduled' AND run_at <= coalesce(@now::timestamptz, now())
     LIMIT @limit
     FOR UPDATE SKIP LOCKED
 )

@@ -1,10 +1,18 @@
--- A manual retry grants one more attempt when the budget is spent, keeps the error history, and runs now.
-UPDATE conveyor.jobs
-SET state = 'queued',
-    run_at = @now,
-    max_attempts = CASE WHEN attempt >= max_attempts THEN attempt + 1 ELSE max_attempts END,
-    finished_at = NULL,
-    result = NULL,
-    cancel_requested_at = NULL,
-    worker_id = NULL
-WHERE id = @id AND state IN ('failed', 'cancelled');
+-- A manual retry of a failed or cancelled job: queued now, one more attempt granted when the budget is spent, the
+-- error history kept. Any other state is left as it is. Returned with the state before (what the caller is told).
+WITH clock AS (SELECT coalesce(@now::timestamptz, now()) AS now),
+target AS (SELECT id, state, queue FROM conveyor.jobs WHERE id = @id FOR UPDATE),
+changed AS (
+    UPDATE conveyor.jobs AS j
+    SET state = 'queued',
+        run_at = clock.now,
+        max_attempts = CASE WHEN j.attempt >= j.max_attempts THEN j.attempt + 1 ELSE j.max_attempts END,
+        finished_at = NULL,
+        result = NULL,
+        cancel_requested_at = NULL,
+        worker_id = NULL
+    FROM target AS t, clock
+    WHERE j.id = t.id AND t.state IN ('failed', 'cancelled')
+    RETURNING j.state)
+SELECT t.state AS previous_state, coalesce((SELECT state FROM changed), t.state) AS state, t.queue
+FROM target AS t;

@@ -8,7 +8,7 @@ SET state = 'running',
     attempt = attempt + 1,
     worker_id = @worker_id,
     started_at = @now,
-    lease_until = @lease_until
+    lease_until = conveyor_time_add(@now, @lease)
 WHERE id IN (
     SELECT id FROM ({ready})
     ORDER BY priority DESC, run_at, id

@@ -1,2 +1,3 @@
-SELECT id FROM conveyor_jobs
-WHERE unique_key = @unique_key AND state IN ('scheduled', 'queued', 'running');
+-- The live holders of unique keys that refused an insert.
+SELECT unique_key, id FROM conveyor_jobs
+WHERE unique_key IN (SELECT value FROM json_each(@unique_keys)) AND state IN ('scheduled', 'queued', 'running');

@@ -1,4 +1,10 @@
--- A manual retry grants one more attempt when the budget is spent, keeps the error history, and runs now.
+-- A manual retry of a failed or cancelled job: queued now, one more attempt granted when the budget is spent, the
+-- error history kept. Any other state is left as it is. The state before first, then the change the rules allow.
+SELECT state AS previous_state,
+       CASE WHEN state IN ('failed', 'cancelled') THEN 'queued' ELSE state END AS state,
+       queue
+FROM conveyor_jobs WHERE id = @id;
+
 UPDATE conveyor_jobs
 SET state = 'queued',
     run_at = @now,

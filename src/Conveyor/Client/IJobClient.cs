@@ -1,5 +1,4 @@
 using System.Data.Common;
-using Conveyor.Storage;
 
 namespace Conveyor;
 
@@ -18,15 +17,20 @@ public interface IJobClient
     /// <summary>Enqueues many jobs in one store round trip; all are validated before any is written.</summary>
     Task<IReadOnlyList<EnqueueResult>> EnqueueManyAsync(IReadOnlyList<JobRequest> requests, DbTransaction? transaction = null, CancellationToken ct = default);
 
+    /// <summary>One job, or null when no job has this id.</summary>
     Task<Job?> GetAsync(long id, CancellationToken ct = default);
 
-    Task<IReadOnlyList<Job>> ListAsync(JobListParams query, CancellationToken ct = default);
+    /// <summary>Jobs matching <paramref name="query"/>, newest first.</summary>
+    Task<IReadOnlyList<Job>> ListAsync(JobQuery query, CancellationToken ct = default);
 
+    /// <summary>Per queue: counts by state and the age of the oldest job ready to run.</summary>
     Task<IReadOnlyList<QueueStats>> QueuesAsync(CancellationToken ct = default);
 
-    Task<JobCancelResult> CancelAsync(long id, CancellationToken ct = default);
+    /// <summary>Cancels a waiting job at once, or asks a running one to stop.</summary>
+    Task<CancelResult> CancelAsync(long id, CancellationToken ct = default);
 
-    Task<JobRetryResult> RetryAsync(long id, CancellationToken ct = default);
+    /// <summary>Runs a failed or cancelled job again (granting one more attempt when its budget is spent).</summary>
+    Task<RetryResult> RetryAsync(long id, CancellationToken ct = default);
 
     /// <summary>Waits until the job finishes (or <paramref name="timeout"/> passes: <see cref="TimeoutException"/>), calling <paramref name="onChange"/> as it moves.</summary>
     Task<Job> WaitAsync(long id, TimeSpan? timeout = null, Action<Job>? onChange = null, CancellationToken ct = default);
@@ -35,5 +39,6 @@ public interface IJobClient
 /// <summary>No job has this id.</summary>
 public sealed class JobNotFoundException(long id) : JobValidationException($"No job with id {id}.")
 {
+    /// <summary>The id asked for.</summary>
     public long Id { get; } = id;
 }

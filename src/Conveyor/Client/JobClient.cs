@@ -1,16 +1,21 @@
 using System.Data.Common;
 using System.Text.Json;
 using Conveyor.Storage;
+using Microsoft.Extensions.Options;
 
 namespace Conveyor;
 
 internal sealed class JobClient(
-    IConveyorStore store,
+    IJobExecutionStore jobs,
+    IJobAdminStore admin,
+    IJobMonitor monitor,
     StoreReadiness readiness,
-    ConveyorOptions options,
+    IOptions<ConveyorOptions> configured,
     JobKindRegistry kinds,
     TimeProvider time) : IJobClient
 {
+    private readonly ConveyorOptions options = configured.Value;
+
     private static readonly TimeSpan WaitPollInterval = TimeSpan.FromMilliseconds(100);
 
     public Task<EnqueueResult> EnqueueAsync<TArgs>(TArgs args, EnqueueOptions? enqueueOptions = null, CancellationToken ct = default) where TArgs : notnull =>
@@ -36,13 +41,12 @@ internal sealed class JobClient(
         ArgumentNullException.ThrowIfNull(requests);
         if (requests.Count == 0)
             return [];
-        var now = time.GetUtcNow();
         var rows = new JobInsertRow[requests.Count];
         for (var i = 0; i < requests.Count; i++)
         {
             try
             {
-                rows[i] = ToRow(requests[i], now);
+                rows[i] = ToRow(requests[i]);
             }
             catch (JobValidationException ex) when (requests.Count > 1)
             {
@@ -52,7 +56,7 @@ internal sealed class JobClient(
 
         await readiness.EnsureReadyAsync(ct);
         // Wake-ups are the store's business: a trigger's NOTIFY on PostgreSQL (delivered at commit), an in-process signal on SQLite.
-        var inserted = await store.JobInsertManyAsync(new JobInsertManyParams(rows, now, transaction), ct);
+        var inserted = await jobs.JobInsertManyAsync(new JobInsertManyParams(rows, Transaction: transaction), ct);
 
         var results = new EnqueueResult[inserted.Count];
         for (var i = 0; i < inserted.Count; i++)
@@ -60,7 +64,7 @@ internal sealed class JobClient(
         return results;
     }
 
-    private JobInsertRow ToRow(JobRequest request, DateTimeOffset now)
+    private JobInsertRow ToRow(JobRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         JobValidation.ValidateKind(request.Kind);
@@ -71,51 +75,66 @@ internal sealed class JobClient(
         JobValidation.ValidateOptions(o);
         var args = JobValidation.ValidateArgs(request.ArgsJson, options.MaxArgsBytes);
         var kindOptions = registered ? registration.Options : null;
-        var runAt = o.RunAt ?? (o.Delay is { } delay ? now + delay : now);
         return new JobInsertRow(
             Kind: request.Kind,
             Queue: o.Queue ?? kindOptions?.Queue ?? "default",
             Args: args,
             Priority: o.Priority ?? 0,
             MaxAttempts: o.MaxAttempts ?? kindOptions?.MaxAttempts ?? options.DefaultMaxAttempts,
-            RunAt: runAt,
+            RunAt: o.RunAt,
             UniqueKey: o.UniqueKey,
             ConcurrencyKey: o.ConcurrencyKey,
             BatchId: o.BatchId,
             Tags: o.Tags,
-            Timeout: o.Timeout);
+            Timeout: o.Timeout,
+            // A delay counts from now on the store's clock, not this machine's.
+            Delay: o.Delay);
     }
 
     public async Task<Job?> GetAsync(long id, CancellationToken ct = default)
     {
         await readiness.EnsureReadyAsync(ct);
-        return await store.JobGetAsync(id, ct);
+        return await monitor.JobGetAsync(id, ct);
     }
 
-    public async Task<IReadOnlyList<Job>> ListAsync(JobListParams query, CancellationToken ct = default)
+    public async Task<IReadOnlyList<Job>> ListAsync(JobQuery query, CancellationToken ct = default)
     {
+        ArgumentNullException.ThrowIfNull(query);
         if (query.Limit is < 1 or > 1000)
             throw new JobValidationException($"Limit must be between 1 and 1000 (got {query.Limit}).");
         await readiness.EnsureReadyAsync(ct);
-        return await store.JobListAsync(query, ct);
+        return await monitor.JobListAsync(new JobListParams(query.State, query.Queue, query.Kind, query.BatchId, query.Limit, query.AfterId), ct);
     }
 
     public async Task<IReadOnlyList<QueueStats>> QueuesAsync(CancellationToken ct = default)
     {
         await readiness.EnsureReadyAsync(ct);
-        return await store.QueueStatsAsync(new QueueStatsParams(time.GetUtcNow()), ct);
+        return await monitor.QueueStatsAsync(new QueueStatsParams(), ct);
     }
 
-    public async Task<JobCancelResult> CancelAsync(long id, CancellationToken ct = default)
+    public async Task<CancelResult> CancelAsync(long id, CancellationToken ct = default)
     {
         await readiness.EnsureReadyAsync(ct);
-        return await store.JobCancelAsync(new JobCancelParams(id, time.GetUtcNow()), ct);
+        var result = await admin.JobCancelAsync(new JobCancelParams(id), ct);
+        return new CancelResult(result.Outcome switch
+        {
+            JobCancelOutcome.Cancelled => CancelOutcome.Cancelled,
+            JobCancelOutcome.CancelRequested => CancelOutcome.CancelRequested,
+            JobCancelOutcome.AlreadyFinished => CancelOutcome.AlreadyFinished,
+            _ => CancelOutcome.NotFound,
+        }, result.State);
     }
 
-    public async Task<JobRetryResult> RetryAsync(long id, CancellationToken ct = default)
+    public async Task<RetryResult> RetryAsync(long id, CancellationToken ct = default)
     {
         await readiness.EnsureReadyAsync(ct);
-        return await store.JobRetryAsync(new JobRetryParams(id, time.GetUtcNow()), ct);
+        var result = await admin.JobRetryAsync(new JobRetryParams(id), ct);
+        return new RetryResult(result.Outcome switch
+        {
+            JobRetryOutcome.Retried => RetryOutcome.Retried,
+            JobRetryOutcome.NotRetryable => RetryOutcome.NotRetryable,
+            _ => RetryOutcome.NotFound,
+        }, result.State);
     }
 
     public async Task<Job> WaitAsync(long id, TimeSpan? timeout = null, Action<Job>? onChange = null, CancellationToken ct = default)
@@ -128,7 +147,7 @@ internal sealed class JobClient(
         {
             while (true)
             {
-                var job = await store.JobGetAsync(id, linked.Token) ?? throw new JobNotFoundException(id);
+                var job = await monitor.JobGetAsync(id, linked.Token) ?? throw new JobNotFoundException(id);
                 if (last is null || !SameView(last, job))
                     onChange?.Invoke(job);
                 last = job;

@@ -8,12 +8,12 @@ namespace Conveyor.Execution;
 /// Buffers attempt outcomes for a few milliseconds and writes each batch in one store call. At-least-once
 /// holds: an outcome that never gets written leaves its job running until its lease expires and it is rescued.
 /// </summary>
-internal sealed class Completer(IJobStore store, ConveyorOptions options, TimeProvider time, ILogger logger)
+internal sealed class Completer(IJobExecutionStore store, WorkerSettings settings, TimeProvider time, ILogger logger)
 {
     private static readonly TimeSpan[] RetryDelays = [TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5)];
 
     // Bounded so that a store outage slows executors down instead of growing memory without limit.
-    private readonly Channel<JobFinish> _channel = Channel.CreateBounded<JobFinish>(new BoundedChannelOptions(Math.Max(1000, options.CompleterBatchSize * 4))
+    private readonly Channel<AttemptOutcome> _channel = Channel.CreateBounded<AttemptOutcome>(new BoundedChannelOptions(Math.Max(1000, settings.CompleterBatchSize * 4))
     {
         SingleReader = true,
         FullMode = BoundedChannelFullMode.Wait,
@@ -28,7 +28,19 @@ internal sealed class Completer(IJobStore store, ConveyorOptions options, TimePr
 
     public void Start() => _loop = Task.Run(RunAsync);
 
-    public ValueTask AddAsync(JobFinish finish) => _channel.Writer.WriteAsync(finish);
+    /// <summary>Queues an outcome; false once the completer has stopped (the job was handed back at shutdown).</summary>
+    public async ValueTask<bool> TryAddAsync(AttemptOutcome outcome)
+    {
+        try
+        {
+            await _channel.Writer.WriteAsync(outcome);
+            return true;
+        }
+        catch (ChannelClosedException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>Writes everything still buffered, then stops.</summary>
     public async Task StopAsync()
@@ -41,25 +53,25 @@ internal sealed class Completer(IJobStore store, ConveyorOptions options, TimePr
     private async Task RunAsync()
     {
         var reader = _channel.Reader;
-        var batch = new List<JobFinish>(options.CompleterBatchSize);
+        var batch = new List<AttemptOutcome>(settings.CompleterBatchSize);
         while (await reader.WaitToReadAsync())
         {
-            if (options.CompleterWindow > TimeSpan.Zero && reader.Count < options.CompleterBatchSize)
-                await Task.Delay(options.CompleterWindow, time);
-            while (batch.Count < options.CompleterBatchSize && reader.TryRead(out var finish))
-                batch.Add(finish);
+            if (settings.CompleterWindow > TimeSpan.Zero && reader.Count < settings.CompleterBatchSize)
+                await Task.Delay(settings.CompleterWindow, time);
+            while (batch.Count < settings.CompleterBatchSize && reader.TryRead(out var outcome))
+                batch.Add(outcome);
             await WriteAsync(batch);
             batch.Clear();
         }
     }
 
-    private async Task WriteAsync(List<JobFinish> batch)
+    private async Task WriteAsync(List<AttemptOutcome> batch)
     {
         for (var attempt = 0; ; attempt++)
         {
             try
             {
-                var applied = await store.JobFinishManyAsync(new JobFinishManyParams([.. batch]), CancellationToken.None);
+                var applied = await store.JobApplyOutcomesAsync(new JobApplyOutcomesParams([.. batch]), CancellationToken.None);
                 Interlocked.Add(ref _written, applied.Count);
                 if (applied.Count != batch.Count)
                     ReportRejected(batch, applied);
@@ -78,15 +90,15 @@ internal sealed class Completer(IJobStore store, ConveyorOptions options, TimePr
         }
     }
 
-    private void ReportRejected(List<JobFinish> batch, IReadOnlyList<long> applied)
+    private void ReportRejected(List<AttemptOutcome> batch, IReadOnlyList<AppliedOutcome> applied)
     {
-        var appliedSet = applied.ToHashSet();
-        foreach (var finish in batch.Where(f => !appliedSet.Contains(f.Id)))
+        var appliedIds = applied.Select(a => a.Id).ToHashSet();
+        foreach (var outcome in batch.Where(o => !appliedIds.Contains(o.Id)))
         {
             Interlocked.Increment(ref _rejected);
             logger.LogWarning(
-                "Outcome {State} of job {JobId} attempt {Attempt} rejected: this worker no longer holds the job (its lease expired and it was rescued, or it was cancelled)",
-                finish.State.ToName(), finish.Id, finish.Attempt);
+                "Outcome {Reason} of job {JobId} attempt {Attempt} rejected: this worker no longer holds the job (its lease expired and it was rescued, or it was cancelled)",
+                outcome.Reason, outcome.Id, outcome.Attempt);
         }
     }
 }

@@ -4,71 +4,50 @@ using Microsoft.Extensions.Logging;
 namespace Conveyor.Execution;
 
 /// <summary>
-/// Heartbeats: extends the leases of all of this process's running jobs in one statement, and cancels the
-/// ones a user asked to cancel (on SQLite this is how a cancel reaches the handler) or that this worker lost.
-/// Runs every <see cref="ConveyorOptions.HeartbeatInterval"/> (default Lease/3, at most 1 s).
+/// Heartbeats: extends the leases of all of this process's running attempts in one statement, and cancels those
+/// a user asked to cancel (on SQLite across processes this is how a cancel reaches the handler) or that this
+/// worker lost. Every <see cref="WorkerSettings.HeartbeatInterval"/> (default Lease/3, at most 1 s).
 /// </summary>
-internal sealed class LeaseKeeper(IConveyorStore store, ConveyorOptions options, RunningJobs running, TimeProvider time, ILogger logger)
+internal sealed class LeaseKeeper(IJobExecutionStore store, WorkerSettings settings, RunningJobs running, ILogger logger)
 {
-    private readonly DateTimeOffset _startedAt = time.GetUtcNow();
-    private long _lastRegistered = long.MinValue;
-
-    public TimeSpan Interval { get; } = options.EffectiveHeartbeatInterval;
-
-    /// <summary>How often the workers record is refreshed: every Lease/3, at most every 5 s.</summary>
-    private TimeSpan RegistrationInterval { get; } = TimeSpan.FromTicks(Math.Min(options.Lease.Ticks / 3, TimeSpan.FromSeconds(5).Ticks));
-
-    /// <summary>Writes this process's workers record (id, host, pid, queues, concurrency, started, last seen).</summary>
-    public async Task RegisterAsync(CancellationToken ct)
-    {
-        _lastRegistered = time.GetTimestamp();
-        await store.WorkerUpsertAsync(new WorkerRecord(options.WorkerId, Environment.MachineName, Environment.ProcessId, options.Queues,
-            options.Concurrency, _startedAt, time.GetUtcNow(), running.Count), ct);
-    }
-
-    public async Task RunAsync(CancellationToken stopping)
-    {
-        while (!stopping.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(Interval, time, stopping);
-                await BeatAsync(stopping);
-                if (time.GetElapsedTime(_lastRegistered) >= RegistrationInterval)
-                    await RegisterAsync(stopping);
-            }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                logger.LogWarning(ex, "Heartbeat failed; leases expire {Lease} after the last good one", options.Lease);
-            }
-        }
-    }
-
     public async Task BeatAsync(CancellationToken ct)
     {
         var leases = running.Leases();
         if (leases.Count == 0)
             return;
-        var result = await store.JobHeartbeatAsync(new JobHeartbeatParams(options.WorkerId, leases, time.GetUtcNow() + options.Lease), ct);
-        foreach (var id in result.CancelRequested)
+        var result = await store.JobHeartbeatAsync(new JobHeartbeatParams(settings.WorkerId, leases, settings.Lease), ct);
+        foreach (var lease in result.CancelRequested)
         {
-            if (running.TryGet(id, out var job))
+            if (running.TryGet(lease, out var job) && job.Reason == CancelReason.None)
             {
-                logger.LogInformation("Job {JobId}: cancellation requested; cancelling its handler", id);
+                logger.LogInformation("Job {JobId}: cancellation requested; cancelling its handler", lease.Id);
                 job.Cancel(CancelReason.Requested);
             }
         }
-        foreach (var id in result.Lost)
+        foreach (var lease in result.Lost)
         {
-            if (running.TryGet(id, out var job))
+            if (running.TryGet(lease, out var job) && job.Reason == CancelReason.None)
             {
-                logger.LogWarning("Job {JobId}: this worker no longer holds it (lease expired and rescued); cancelling its handler", id);
+                logger.LogWarning("Job {JobId} attempt {Attempt}: this worker no longer holds it (lease expired and rescued); cancelling its handler", lease.Id, lease.Attempt);
                 job.Cancel(CancelReason.Lost);
             }
         }
     }
+}
+
+/// <summary>This process's row in the workers table: written at start, refreshed with the heartbeat, removed on clean exit.</summary>
+internal sealed class WorkerPresence(IWorkerRegistry registry, WorkerSettings settings, RunningJobs running, TimeProvider time)
+{
+    private long _lastWritten = long.MinValue;
+
+    public bool IsDue => _lastWritten == long.MinValue || time.GetElapsedTime(_lastWritten) >= settings.RegistrationInterval;
+
+    public async Task WriteAsync(CancellationToken ct)
+    {
+        _lastWritten = time.GetTimestamp();
+        await registry.WorkerUpsertAsync(new WorkerUpsertParams(settings.WorkerId, Environment.MachineName, Environment.ProcessId,
+            settings.Queues, settings.Concurrency, running.Count), ct);
+    }
+
+    public Task RemoveAsync(CancellationToken ct) => registry.WorkerRemoveAsync(new WorkerRemoveParams(settings.WorkerId), ct);
 }

@@ -9,8 +9,8 @@ namespace Conveyor.Execution;
 /// slot frees when all are busy.
 /// </summary>
 internal sealed class Producer(
-    IJobStore store,
-    ConveyorOptions options,
+    IJobExecutionStore store,
+    WorkerSettings settings,
     RunningJobs running,
     Executor executor,
     TimeProvider time,
@@ -32,10 +32,10 @@ internal sealed class Producer(
                 // previous claim runs. Holding back until a quarter of the slots were free measured no better
                 // (SQLite 32 slots: 11,000-12,700 jobs/s either way, 9-14 jobs a claim; PostgreSQL 64 slots: 31-32
                 // a claim either way) and left slots idle behind long jobs.
-                var free = options.Concurrency - running.Count;
+                var free = settings.Concurrency - running.Count;
                 if (free <= 0)
                 {
-                    await running.SlotFreed.WaitAsync(options.PollInterval, time, stopping);
+                    await running.SlotFreed.WaitAsync(settings.PollInterval, time, stopping);
                     continue;
                 }
 
@@ -43,7 +43,7 @@ internal sealed class Producer(
                 var claimed = await ClaimAsync(free, stopping);
                 errorDelay = TimeSpan.FromMilliseconds(250);
                 if (claimed < free)
-                    await WorkAvailable.WaitAsync(options.PollInterval, time, stopping);
+                    await WorkAvailable.WaitAsync(settings.PollInterval, time, stopping);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
@@ -71,9 +71,8 @@ internal sealed class Producer(
         IReadOnlyList<ClaimedJob> jobs;
         try
         {
-            var now = time.GetUtcNow();
             // Not cancelled by stopping: a claim that committed must reach the executor, not vanish with a cancelled read.
-            jobs = await store.JobClaimAsync(new JobClaimParams(options.WorkerId, options.Queues, free, now, now + options.Lease), CancellationToken.None);
+            jobs = await store.JobClaimAsync(new JobClaimParams(settings.WorkerId, settings.Queues, free, settings.Lease), CancellationToken.None);
         }
         catch
         {

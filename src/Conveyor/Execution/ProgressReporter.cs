@@ -8,7 +8,7 @@ namespace Conveyor.Execution;
 /// per interval (a trailing write carries the newest value), and the final value rides with the outcome.
 /// </summary>
 internal sealed class ProgressReporter(
-    IJobStore store,
+    IJobExecutionStore store,
     ClaimedJob job,
     string workerId,
     TimeSpan interval,

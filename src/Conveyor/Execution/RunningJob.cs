@@ -19,7 +19,6 @@ internal sealed class RunningJob(ClaimedJob job, ProgressReporter progress) : ID
 
     public ClaimedJob Job { get; } = job;
     public ProgressReporter Progress { get; } = progress;
-    public JobLease Lease => new(Job.Id, Job.Attempt);
     public CancellationToken Token => _cancellation.Token;
     public CancelReason Reason => (CancelReason)Volatile.Read(ref _reason);
 
@@ -34,6 +33,7 @@ internal sealed class RunningJob(ClaimedJob job, ProgressReporter progress) : ID
         }
         catch (ObjectDisposedException)
         {
+            // The attempt ended while we were cancelling it: nothing left to stop.
         }
     }
 

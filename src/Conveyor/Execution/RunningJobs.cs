@@ -3,12 +3,17 @@ using Conveyor.Storage;
 
 namespace Conveyor.Execution;
 
-/// <summary>The jobs this process runs now; the producer's slot count and the heartbeat's lease list come from here.</summary>
+/// <summary>
+/// The attempts this process runs now, keyed by lease token (job id, attempt): a job this worker lost and then
+/// claimed again is two entries, so the stale one's removal still frees its slot. The producer's slot count and
+/// the heartbeat's lease list come from here.
+/// </summary>
 internal sealed class RunningJobs
 {
-    private readonly ConcurrentDictionary<long, RunningJob> _jobs = new();
+    private readonly ConcurrentDictionary<JobLease, RunningJob> _jobs = new();
     private int _count;
 
+    /// <summary>Slots taken: running attempts plus slots reserved by a claim in flight.</summary>
     public int Count => Volatile.Read(ref _count);
 
     /// <summary>Set each time a slot frees.</summary>
@@ -23,18 +28,26 @@ internal sealed class RunningJobs
         SlotFreed.Set();
     }
 
-    public void Add(RunningJob job) => _jobs[job.Job.Id] = job;
+    /// <summary>Tracks an attempt in a slot reserved for it.</summary>
+    public void Add(RunningJob job)
+    {
+        if (!_jobs.TryAdd(job.Job.Lease, job))
+            throw new InvalidOperationException($"Job {job.Job.Id} attempt {job.Job.Attempt} is already running here.");
+    }
 
-    /// <summary>Removes the job and frees its slot.</summary>
+    /// <summary>Stops tracking the attempt and frees its slot.</summary>
     public void Remove(RunningJob job)
     {
-        if (_jobs.TryRemove(new KeyValuePair<long, RunningJob>(job.Job.Id, job)))
+        if (_jobs.TryRemove(new KeyValuePair<JobLease, RunningJob>(job.Job.Lease, job)))
             Release(1);
     }
 
-    public bool TryGet(long id, out RunningJob job) => _jobs.TryGetValue(id, out job!);
+    public bool TryGet(JobLease lease, out RunningJob job) => _jobs.TryGetValue(lease, out job!);
+
+    /// <summary>Every attempt of a job running here (normally one; two while a lost attempt ignores its cancellation).</summary>
+    public IEnumerable<RunningJob> OfJob(long id) => _jobs.Values.Where(j => j.Job.Id == id);
 
     public IReadOnlyList<RunningJob> Snapshot() => [.. _jobs.Values];
 
-    public IReadOnlyList<JobLease> Leases() => [.. _jobs.Values.Select(j => j.Lease)];
+    public IReadOnlyList<JobLease> Leases() => [.. _jobs.Keys];
 }

@@ -1,104 +1,145 @@
 using Conveyor.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Conveyor.Execution;
 
 /// <summary>
-/// The worker: producer, executor, completer and lease keeper in one hosted service. On stop it claims no
-/// more, lets running jobs finish for <see cref="ConveyorOptions.ShutdownTimeout"/>, then cancels them and
-/// hands what is still unfinished back to queued without charging an attempt.
+/// The worker: producer, executor, completer, lease keeper and presence in one hosted service (idle when
+/// <see cref="ConveyorOptions.RunWorkers"/> is false). On stop it claims no more, lets running jobs finish for
+/// the shutdown timeout, then cancels them and hands what is still unfinished back to queued without charging an attempt.
 /// </summary>
 internal sealed class WorkerService : IHostedService
 {
     private static readonly TimeSpan CancelGrace = TimeSpan.FromSeconds(5);
 
-    private readonly IConveyorStore _store;
+    private readonly bool _enabled;
+    private readonly IJobExecutionStore _store;
+    private readonly IJobNotifier _notifier;
     private readonly StoreReadiness _readiness;
-    private readonly ConveyorOptions _options;
+    private readonly WorkerSettings _settings;
     private readonly TimeProvider _time;
     private readonly ILogger<WorkerService> _logger;
-    private readonly RunningJobs _running = new();
     private readonly Completer _completer;
     private readonly Producer _producer;
     private readonly LeaseKeeper _leaseKeeper;
+    private readonly WorkerPresence _presence;
     private readonly CancellationTokenSource _stopClaiming = new();
     private readonly CancellationTokenSource _stopHeartbeats = new();
-    private IDisposable? _subscription;
-    private IDisposable? _cancelSubscription;
+    private readonly List<IDisposable> _subscriptions = [];
     private Task _producerLoop = Task.CompletedTask;
     private Task _heartbeatLoop = Task.CompletedTask;
 
     public WorkerService(
         IServiceProvider services,
-        IConveyorStore store,
+        IJobExecutionStore store,
+        IWorkerRegistry registry,
+        IJobNotifier notifier,
         StoreReadiness readiness,
         JobKindRegistry kinds,
-        ConveyorOptions options,
+        RetryPolicy retries,
+        IOptions<ConveyorOptions> options,
         TimeProvider time,
         ILoggerFactory loggerFactory)
     {
+        _enabled = options.Value.RunWorkers;
         _store = store;
+        _notifier = notifier;
         _readiness = readiness;
-        _options = options;
+        _settings = WorkerSettings.From(options.Value);
         _time = time;
         _logger = loggerFactory.CreateLogger<WorkerService>();
-        _completer = new Completer(store, options, time, loggerFactory.CreateLogger("Conveyor.Completer"));
-        var executor = new Executor(services, store, kinds, options, _running, _completer, time, loggerFactory);
-        _producer = new Producer(store, options, _running, executor, time, loggerFactory.CreateLogger("Conveyor.Producer"));
-        _leaseKeeper = new LeaseKeeper(store, options, _running, time, loggerFactory.CreateLogger("Conveyor.LeaseKeeper"));
+        _completer = new Completer(store, _settings, time, loggerFactory.CreateLogger("Conveyor.Completer"));
+        var executor = new Executor(services, store, kinds, retries, _settings, Running, _completer, time, loggerFactory);
+        _producer = new Producer(store, _settings, Running, executor, time, loggerFactory.CreateLogger("Conveyor.Producer"));
+        _leaseKeeper = new LeaseKeeper(store, _settings, Running, loggerFactory.CreateLogger("Conveyor.LeaseKeeper"));
+        _presence = new WorkerPresence(registry, _settings, Running, time);
     }
+
+    /// <summary>The attempts running in this process.</summary>
+    public RunningJobs Running { get; } = new();
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        if (!_enabled)
+            return;
         await _readiness.EnsureReadyAsync(cancellationToken);
-        var queues = _options.Queues.ToHashSet(StringComparer.Ordinal);
-        _subscription = _store.Notifier.Subscribe(queue =>
+        var queues = _settings.Queues.ToHashSet(StringComparer.Ordinal);
+        _subscriptions.Add(_notifier.Listen(NotifierTopics.JobsReady, queue =>
         {
             if (queue == "*" || queues.Contains(queue))
                 _producer.WorkAvailable.Set();
-        });
-        _cancelSubscription = _store.Notifier.SubscribeCancellations(id =>
-        {
-            if (_running.TryGet(id, out var job))
-            {
-                _logger.LogInformation("Job {JobId}: cancellation requested; cancelling its handler", id);
-                job.Cancel(CancelReason.Requested);
-            }
-        });
-        await _leaseKeeper.RegisterAsync(cancellationToken);
+        }));
+        _subscriptions.Add(_notifier.Listen(NotifierTopics.Control, OnControl));
+        await _presence.WriteAsync(cancellationToken);
         _completer.Start();
-        _heartbeatLoop = Task.Run(() => _leaseKeeper.RunAsync(_stopHeartbeats.Token), CancellationToken.None);
+        _heartbeatLoop = Task.Run(() => HeartbeatLoopAsync(_stopHeartbeats.Token), CancellationToken.None);
         _producerLoop = Task.Run(() => _producer.RunAsync(_stopClaiming.Token), CancellationToken.None);
         _logger.LogInformation("Worker {WorkerId} started: queues {Queues}, concurrency {Concurrency}, lease {Lease}, poll interval {PollInterval}",
-            _options.WorkerId, string.Join(",", _options.Queues), _options.Concurrency, _options.Lease, _options.PollInterval);
+            _settings.WorkerId, string.Join(",", _settings.Queues), _settings.Concurrency, _settings.Lease, _settings.PollInterval);
+    }
+
+    private void OnControl(string payload)
+    {
+        if (ControlMessage.TryParse(payload) is not { Action: ControlMessage.Cancel, JobId: { } id })
+            return;
+        foreach (var job in Running.OfJob(id))
+        {
+            _logger.LogInformation("Job {JobId}: cancellation requested; cancelling its handler", id);
+            job.Cancel(CancelReason.Requested);
+        }
+    }
+
+    private async Task HeartbeatLoopAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(_settings.HeartbeatInterval, _time, stopping);
+                await _leaseKeeper.BeatAsync(stopping);
+                if (_presence.IsDue)
+                    await _presence.WriteAsync(stopping);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                _logger.LogWarning(ex, "Heartbeat failed; leases expire {Lease} after the last good one", _settings.Lease);
+            }
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        _subscription?.Dispose();
-        _cancelSubscription?.Dispose();
+        if (!_enabled)
+            return;
+        foreach (var subscription in _subscriptions)
+            subscription.Dispose();
         await _stopClaiming.CancelAsync();
         await _producerLoop;
 
-        var running = _running.Count;
+        var running = Running.Count;
         if (running > 0)
         {
-            _logger.LogInformation("Worker {WorkerId} stopping: waiting up to {Timeout} for {Count} running jobs", _options.WorkerId, _options.ShutdownTimeout, running);
-            await WaitForRunningAsync(_options.ShutdownTimeout, cancellationToken);
+            _logger.LogInformation("Worker {WorkerId} stopping: waiting up to {Timeout} for {Count} running jobs", _settings.WorkerId, _settings.ShutdownTimeout, running);
+            await WaitForRunningAsync(_settings.ShutdownTimeout, cancellationToken);
         }
 
-        var unfinished = _running.Snapshot();
+        var unfinished = Running.Snapshot();
         if (unfinished.Count > 0)
         {
-            _logger.LogWarning("Worker {WorkerId}: cancelling {Count} jobs still running after the shutdown timeout; they go back to queued", _options.WorkerId, unfinished.Count);
+            _logger.LogWarning("Worker {WorkerId}: cancelling {Count} jobs still running after the shutdown timeout; they go back to queued", _settings.WorkerId, unfinished.Count);
             foreach (var job in unfinished)
                 job.Cancel(CancelReason.Shutdown);
             await WaitForRunningAsync(CancelGrace, CancellationToken.None);
         }
 
-        // Handlers that ignore their token: hand their jobs back now; their late outcomes are fenced out.
-        var stuck = _running.Snapshot();
+        // Handlers that ignore their token: hand their jobs back now; their late outcomes are dropped.
+        var stuck = Running.Snapshot();
         if (stuck.Count > 0)
             await HandBackAsync(stuck);
 
@@ -107,27 +148,28 @@ internal sealed class WorkerService : IHostedService
         await _heartbeatLoop;
         try
         {
-            await _store.WorkerRemoveAsync(_options.WorkerId, CancellationToken.None);
+            await _presence.RemoveAsync(CancellationToken.None);
         }
         catch (Exception ex)
         {
-            _logger.LogWarning(ex, "Removing the workers record of {WorkerId} failed; it ages out", _options.WorkerId);
+            _logger.LogWarning(ex, "Removing the workers record of {WorkerId} failed; it ages out", _settings.WorkerId);
         }
         _logger.LogInformation("Worker {WorkerId} stopped: {Written} outcomes written, {Rejected} rejected, {HandedBack} jobs handed back",
-            _options.WorkerId, _completer.Written, _completer.Rejected, stuck.Count + unfinished.Count);
+            _settings.WorkerId, _completer.Written, _completer.Rejected, stuck.Count + unfinished.Count);
     }
 
     private async Task WaitForRunningAsync(TimeSpan limit, CancellationToken ct)
     {
-        var deadline = _time.GetTimestamp();
-        while (_running.Count > 0 && _time.GetElapsedTime(deadline) < limit && !ct.IsCancellationRequested)
+        var started = _time.GetTimestamp();
+        while (Running.Count > 0 && _time.GetElapsedTime(started) < limit && !ct.IsCancellationRequested)
         {
-            _running.SlotFreed.Reset();
-            if (_running.Count == 0)
+            Running.SlotFreed.Reset();
+            if (Running.Count == 0)
                 break;
+            var left = limit - _time.GetElapsedTime(started);
             try
             {
-                await _running.SlotFreed.WaitAsync(TimeSpan.FromMilliseconds(100), _time, ct);
+                await Running.SlotFreed.WaitAsync(left < TimeSpan.Zero ? TimeSpan.Zero : left, _time, ct);
             }
             catch (OperationCanceledException)
             {
@@ -138,16 +180,15 @@ internal sealed class WorkerService : IHostedService
 
     private async Task HandBackAsync(IReadOnlyList<RunningJob> jobs)
     {
-        var now = _time.GetUtcNow();
-        var finishes = jobs.Select(j => new JobFinish(j.Job.Id, j.Job.Attempt, _options.WorkerId, JobState.Queued, now, RunAt: now, RefundAttempt: true, Progress: j.Progress.Latest)).ToList();
+        var outcomes = jobs.Select(j => AttemptOutcome.HandedBack(j.Job.Lease, _settings.WorkerId) with { Progress = j.Progress.Latest }).ToList();
         try
         {
-            await _store.JobFinishManyAsync(new JobFinishManyParams(finishes), CancellationToken.None);
-            _logger.LogWarning("Worker {WorkerId}: handed back {Count} jobs whose handlers ignored cancellation", _options.WorkerId, finishes.Count);
+            await _store.JobApplyOutcomesAsync(new JobApplyOutcomesParams(outcomes), CancellationToken.None);
+            _logger.LogWarning("Worker {WorkerId}: handed back {Count} jobs whose handlers ignored cancellation", _settings.WorkerId, outcomes.Count);
         }
         catch (Exception ex)
         {
-            _logger.LogError(ex, "Handing back {Count} jobs failed; they will be rescued when their leases expire", finishes.Count);
+            _logger.LogError(ex, "Handing back {Count} jobs failed; they will be rescued when their leases expire", outcomes.Count);
         }
     }
 }

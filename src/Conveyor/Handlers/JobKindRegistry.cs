@@ -42,7 +42,7 @@ public sealed class JobKindRegistration
 internal delegate Task<JobResult> JobInvoker(IServiceProvider services, string argsJson, JobAttemptInfo info, ILogger logger, IProgressSink progress, CancellationToken ct);
 
 /// <summary>Kinds known to this process: kind string → handler, and args type → kind (for typed enqueue).</summary>
-public sealed class JobKindRegistry
+internal sealed class JobKindRegistry
 {
     private readonly Dictionary<string, JobKindRegistration> _byKind = new(StringComparer.Ordinal);
     private readonly Dictionary<Type, JobKindRegistration> _byArgsType = [];
@@ -57,8 +57,13 @@ public sealed class JobKindRegistry
         where THandler : class, IJobHandler<TArgs>
     {
         JobValidation.ValidateKind(kind);
-        if (_byKind.ContainsKey(kind))
-            throw new InvalidOperationException($"Job kind '{kind}' is registered twice.");
+        if (_byKind.TryGetValue(kind, out var existing))
+        {
+            // The same registration again (AddConveyor called twice with one setup) is harmless.
+            if (existing.ArgsType == typeof(TArgs) && existing.HandlerType == typeof(THandler))
+                return existing;
+            throw new InvalidOperationException($"Job kind '{kind}' is registered twice: to {existing.HandlerType.Name} and to {typeof(THandler).Name}.");
+        }
         var registration = new JobKindRegistration(kind, typeof(TArgs), typeof(THandler), options, InvokeAsync<TArgs, THandler>);
         _byKind.Add(kind, registration);
         _byArgsType.TryAdd(typeof(TArgs), registration);

@@ -1,28 +1,56 @@
 using Conveyor.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Conveyor;
 
-/// <summary>Migrates (when allowed) and starts the notifier once, whoever asks first: the host at start, or a client used without a host.</summary>
-public sealed class StoreReadiness(IConveyorStore store, ConveyorOptions options, ILogger<StoreReadiness> logger)
+/// <summary>
+/// Migrates (when allowed) and starts the notifier, whoever asks first: the host at start, or a client used without
+/// a host. A failed attempt (database down, migration refused) is reported and tried again on the next use, so one
+/// bad start never breaks the process for good.
+/// </summary>
+internal sealed class StoreReadiness(IStoreMigrator migrator, IJobNotifier notifier, IOptions<ConveyorOptions> options, ILogger<StoreReadiness> logger)
 {
-    private readonly Lazy<Task> _ready = new(() => PrepareAsync(store, options, logger));
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private volatile bool _ready;
 
-    public Task EnsureReadyAsync(CancellationToken ct) => _ready.Value.WaitAsync(ct);
+    /// <summary>Why the last attempt failed; null once ready.</summary>
+    public string? LastError { get; private set; }
 
-    private static async Task PrepareAsync(IConveyorStore store, ConveyorOptions options, ILogger logger)
+    public bool IsReady => _ready;
+
+    public async Task EnsureReadyAsync(CancellationToken ct)
     {
-        if (options.AutoMigrate)
-            await store.MigrateAsync(CancellationToken.None);
-        await store.Notifier.StartAsync(CancellationToken.None);
-        logger.LogDebug("Store ready: {Store}", store.Description);
+        if (_ready)
+            return;
+        await _gate.WaitAsync(ct);
+        try
+        {
+            if (_ready)
+                return;
+            if (options.Value.AutoMigrate)
+                await migrator.MigrateAsync(ct);
+            await notifier.StartAsync(ct);
+            _ready = true;
+            LastError = null;
+        }
+        catch (Exception ex) when (!ct.IsCancellationRequested)
+        {
+            LastError = ex.Message;
+            logger.LogWarning(ex, "The store is not ready ({Reason}); the next use tries again", ex.Message);
+            throw;
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 }
 
-internal sealed class StoreStartupService(StoreReadiness readiness, IConveyorStore store) : IHostedService
+internal sealed class StoreStartupService(StoreReadiness readiness, IJobNotifier notifier) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken) => readiness.EnsureReadyAsync(cancellationToken);
 
-    public Task StopAsync(CancellationToken cancellationToken) => store.Notifier.StopAsync(cancellationToken);
+    public Task StopAsync(CancellationToken cancellationToken) => notifier.StopAsync(cancellationToken);
 }

@@ -1,19 +1,20 @@
 using Conveyor.Storage;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Conveyor.Maintenance;
 
 /// <summary>Deletes old finished jobs in small batches, so that the table stays small and never locks up.</summary>
-public sealed class Pruner(
-    IJobStore store,
-    ConveyorOptions options,
+internal sealed class Pruner(
+    IMaintenanceStore store,
     StoreReadiness readiness,
+    IOptions<ConveyorOptions> options,
     TimeProvider time,
-    ILogger<Pruner> logger) : PeriodicService(readiness, time, logger)
+    ILogger<Pruner> logger) : PeriodicService(readiness, options, time, logger)
 {
     private const int MaxBatchesPerRun = 20;
 
-    protected override TimeSpan Interval => options.PruneInterval;
+    protected override TimeSpan Interval => Options.PruneInterval;
 
     protected override async Task RunOnceAsync(CancellationToken ct) => await PruneAsync(ct);
 
@@ -22,14 +23,13 @@ public sealed class Pruner(
         var total = 0;
         for (var i = 0; i < MaxBatchesPerRun; i++)
         {
-            var now = Time.GetUtcNow();
-            var deleted = await store.JobPruneAsync(new JobPruneParams(now - options.CompletedRetention, now - options.FailedRetention, options.PruneBatchSize), ct);
+            var deleted = await store.JobPruneAsync(new JobPruneParams(Options.CompletedRetention, Options.FailedRetention, Options.PruneBatchSize), ct);
             total += deleted;
-            if (deleted < options.PruneBatchSize)
+            if (deleted < Options.PruneBatchSize)
                 break;
         }
         if (total > 0)
-            logger.LogInformation("Pruned {Count} finished jobs", total);
+            Logger.LogInformation("Pruned {Count} finished jobs", total);
         return total;
     }
 }

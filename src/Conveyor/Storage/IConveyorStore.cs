@@ -1,5 +1,80 @@
 namespace Conveyor.Storage;
 
+/// <summary>
+/// The hot path: what a worker (in this process, or an external one speaking the HTTP worker protocol) needs to
+/// move a job from enqueued to finished. Every write on behalf of a worker is fenced by its lease token
+/// (id, attempt, worker id): a late write from a worker whose job was rescued and claimed again changes nothing.
+/// </summary>
+public interface IJobExecutionStore
+{
+    /// <summary>Inserts many jobs in one round trip; a job whose unique key is held by a live job is not inserted and the holder's id is returned.</summary>
+    Task<IReadOnlyList<JobInsertResult>> JobInsertManyAsync(JobInsertManyParams p, CancellationToken ct);
+
+    /// <summary>Atomically moves up to <see cref="JobClaimParams.Max"/> ready jobs to running for one worker.</summary>
+    Task<IReadOnlyList<ClaimedJob>> JobClaimAsync(JobClaimParams p, CancellationToken ct);
+
+    /// <summary>Extends the leases of a worker's running jobs and reports which of them were asked to cancel or were lost.</summary>
+    Task<JobHeartbeatResult> JobHeartbeatAsync(JobHeartbeatParams p, CancellationToken ct);
+
+    /// <summary>Writes a running job's progress; false when the attempt no longer holds the job.</summary>
+    Task<bool> JobProgressAsync(JobProgressParams p, CancellationToken ct);
+
+    /// <summary>Applies many attempt outcomes in one statement; returns the outcomes that were applied.</summary>
+    Task<IReadOnlyList<AppliedOutcome>> JobApplyOutcomesAsync(JobApplyOutcomesParams p, CancellationToken ct);
+}
+
+/// <summary>What operators do to jobs by hand: cancel and retry (later: pause queues, set limits).</summary>
+public interface IJobAdminStore
+{
+    /// <summary>Cancels a waiting job at once, or asks a running one to stop; a finished job is left as it is.</summary>
+    Task<JobCancelResult> JobCancelAsync(JobCancelParams p, CancellationToken ct);
+
+    /// <summary>Puts a failed or cancelled job back in the queue, granting one more attempt when its budget is spent.</summary>
+    Task<JobRetryResult> JobRetryAsync(JobRetryParams p, CancellationToken ct);
+}
+
+/// <summary>The read-only side: what the client, the HTTP API, the dashboard and the CLI show. Grows through its parameter records.</summary>
+public interface IJobMonitor
+{
+    /// <summary>One job, or null when no job has this id.</summary>
+    Task<Job?> JobGetAsync(long id, CancellationToken ct);
+
+    /// <summary>Newest first; <see cref="JobListParams.AfterId"/> pages on (ids below it).</summary>
+    Task<IReadOnlyList<Job>> JobListAsync(JobListParams p, CancellationToken ct);
+
+    /// <summary>Per queue: counts by state and the age of the oldest job ready to run.</summary>
+    Task<IReadOnlyList<QueueStats>> QueueStatsAsync(QueueStatsParams p, CancellationToken ct);
+}
+
+/// <summary>The small periodic jobs every node may run safely in parallel: rescue, promote, prune.</summary>
+public interface IMaintenanceStore
+{
+    /// <summary>Running jobs whose lease expired: their worker is gone.</summary>
+    Task<IReadOnlyList<ExpiredJob>> JobListExpiredAsync(JobExpiredParams p, CancellationToken ct);
+
+    /// <summary>Moves due scheduled jobs to queued and wakes their workers (claims take due scheduled jobs anyway; this keeps the state honest).</summary>
+    Task<int> JobPromoteScheduledAsync(JobPromoteParams p, CancellationToken ct);
+
+    /// <summary>Deletes one small batch of old finished jobs; returns how many went.</summary>
+    Task<int> JobPruneAsync(JobPruneParams p, CancellationToken ct);
+
+    /// <summary>Deletes the records of worker processes not seen for a while (they died); returns how many.</summary>
+    Task<int> WorkerPruneAsync(WorkerPruneParams p, CancellationToken ct);
+}
+
+/// <summary>Who is working: each worker process keeps its record fresh with its heartbeat and removes it on clean exit.</summary>
+public interface IWorkerRegistry
+{
+    /// <summary>Creates or refreshes a worker's record; the store stamps last-seen (and started, on creation) with its clock.</summary>
+    Task WorkerUpsertAsync(WorkerUpsertParams p, CancellationToken ct);
+
+    /// <summary>Removes a worker's record (clean exit).</summary>
+    Task WorkerRemoveAsync(WorkerRemoveParams p, CancellationToken ct);
+
+    /// <summary>Every worker record, oldest first.</summary>
+    Task<IReadOnlyList<WorkerRecord>> WorkerListAsync(WorkerListParams p, CancellationToken ct);
+}
+
 /// <summary>Creates or upgrades the store's schema.</summary>
 public interface IStoreMigrator
 {
@@ -7,12 +82,17 @@ public interface IStoreMigrator
     Task MigrateAsync(CancellationToken ct);
 }
 
-/// <summary>One database behind the small contracts the engine needs.</summary>
-public interface IConveyorStore : IJobStore, IJobMonitor, IWorkerRegistry, IStoreMigrator, IAsyncDisposable
+/// <summary>
+/// One database behind the role contracts. Consumers ask dependency injection for the narrowest role they use
+/// (<see cref="IJobExecutionStore"/>, <see cref="IJobAdminStore"/>, <see cref="IJobMonitor"/>,
+/// <see cref="IMaintenanceStore"/>, <see cref="IWorkerRegistry"/>, <see cref="IStoreMigrator"/>, <see cref="IJobNotifier"/>).
+/// </summary>
+public interface IConveyorStore : IJobExecutionStore, IJobAdminStore, IJobMonitor, IMaintenanceStore, IWorkerRegistry, IStoreMigrator, IAsyncDisposable
 {
     /// <summary>For banners and logs: "sqlite ./conveyor.db". Never contains a password.</summary>
     string Description { get; }
 
+    /// <summary>The store's wake-up and control channel.</summary>
     IJobNotifier Notifier { get; }
 }
 

@@ -2,27 +2,34 @@ using System.Data.Common;
 
 namespace Conveyor.Storage;
 
+// Every "Now" below is optional: null (what the engine passes) means the store's own clock, which on PostgreSQL
+// is the database's now(), so that decisions comparing times written by different machines (lease expiry, due
+// run_at, stale workers) never depend on which machine's clock is right. Tests pass a time to fix it.
+
 /// <summary>One job to insert, already validated by the client.</summary>
+/// <param name="RunAt">Earliest start; null: now on the store's clock, plus <paramref name="Delay"/>.</param>
 public sealed record JobInsertRow(
     string Kind,
     string Queue,
     string Args,
     int Priority,
     int MaxAttempts,
-    DateTimeOffset RunAt,
+    DateTimeOffset? RunAt = null,
     string? UniqueKey = null,
     string? ConcurrencyKey = null,
     string? BatchId = null,
     IReadOnlyList<string>? Tags = null,
-    TimeSpan? Timeout = null);
+    TimeSpan? Timeout = null,
+    TimeSpan? Delay = null);
 
 /// <param name="Transaction">The application's own open transaction: the jobs exist if and only if it commits. Null: the store commits them.</param>
-public sealed record JobInsertManyParams(IReadOnlyList<JobInsertRow> Jobs, DateTimeOffset Now, DbTransaction? Transaction = null);
+public sealed record JobInsertManyParams(IReadOnlyList<JobInsertRow> Jobs, DateTimeOffset? Now = null, DbTransaction? Transaction = null);
 
 /// <param name="Duplicate">True when a live job already held the unique key; <paramref name="Id"/> is then that job's id.</param>
 public readonly record struct JobInsertResult(long Id, bool Duplicate);
 
-public sealed record JobClaimParams(string WorkerId, IReadOnlyList<string> Queues, int Max, DateTimeOffset Now, DateTimeOffset LeaseUntil);
+/// <param name="Lease">How long the claim holds each job without a heartbeat.</param>
+public sealed record JobClaimParams(string WorkerId, IReadOnlyList<string> Queues, int Max, TimeSpan Lease, DateTimeOffset? Now = null);
 
 /// <summary>A job handed to one worker for one attempt. (Id, Attempt, WorkerId) is the lease token.</summary>
 public sealed record ClaimedJob(
@@ -35,38 +42,29 @@ public sealed record ClaimedJob(
     int Priority,
     DateTimeOffset CreatedAt,
     string? BatchId,
-    TimeSpan? Timeout);
+    TimeSpan? Timeout)
+{
+    /// <summary>The lease token of this attempt (with the worker id).</summary>
+    public JobLease Lease => new(Id, Attempt);
+}
 
 /// <summary>The lease token of one running attempt.</summary>
 public readonly record struct JobLease(long Id, int Attempt);
 
-public sealed record JobHeartbeatParams(string WorkerId, IReadOnlyList<JobLease> Jobs, DateTimeOffset LeaseUntil);
+public sealed record JobHeartbeatParams(string WorkerId, IReadOnlyList<JobLease> Jobs, TimeSpan Lease, DateTimeOffset? Now = null);
 
 /// <param name="CancelRequested">Jobs still held whose cancellation was asked for.</param>
 /// <param name="Lost">Jobs this worker no longer holds (rescued, or finished by someone else).</param>
-public sealed record JobHeartbeatResult(IReadOnlyList<long> CancelRequested, IReadOnlyList<long> Lost);
+public sealed record JobHeartbeatResult(IReadOnlyList<JobLease> CancelRequested, IReadOnlyList<JobLease> Lost);
 
 public sealed record JobProgressParams(long Id, int Attempt, string WorkerId, JobProgress Progress);
 
-/// <summary>How one attempt ended, fenced by (Id, Attempt, WorkerId).</summary>
-/// <param name="State">completed, failed, cancelled; scheduled (retry or snooze); queued (handed back at shutdown).</param>
-/// <param name="RunAt">For scheduled and queued: when the job may run again.</param>
-/// <param name="RefundAttempt">True for snooze and shutdown hand-back: the attempt does not count.</param>
-public sealed record JobFinish(
-    long Id,
-    int Attempt,
-    string WorkerId,
-    JobState State,
-    DateTimeOffset At,
-    string? Result = null,
-    JobError? Error = null,
-    DateTimeOffset? RunAt = null,
-    bool RefundAttempt = false,
-    JobProgress? Progress = null);
+public sealed record JobApplyOutcomesParams(IReadOnlyList<AttemptOutcome> Outcomes, DateTimeOffset? Now = null);
 
-public sealed record JobFinishManyParams(IReadOnlyList<JobFinish> Jobs);
+/// <summary>An outcome the store applied: the job's new state and its queue (to wake its workers).</summary>
+public readonly record struct AppliedOutcome(long Id, string Queue, JobState State);
 
-public sealed record JobCancelParams(long Id, DateTimeOffset Now);
+public sealed record JobCancelParams(long Id, DateTimeOffset? Now = null);
 
 public enum JobCancelOutcome
 {
@@ -79,9 +77,10 @@ public enum JobCancelOutcome
     AlreadyFinished,
 }
 
+/// <param name="State">The job's state after the call (null when not found).</param>
 public sealed record JobCancelResult(JobCancelOutcome Outcome, JobState? State);
 
-public sealed record JobRetryParams(long Id, DateTimeOffset Now);
+public sealed record JobRetryParams(long Id, DateTimeOffset? Now = null);
 
 public enum JobRetryOutcome
 {
@@ -91,15 +90,18 @@ public enum JobRetryOutcome
     NotRetryable,
 }
 
+/// <param name="State">The job's state after the call (null when not found).</param>
 public sealed record JobRetryResult(JobRetryOutcome Outcome, JobState? State);
 
-public sealed record JobExpiredParams(DateTimeOffset Now, int Limit);
+public sealed record JobExpiredParams(int Limit, DateTimeOffset? Now = null);
 
 public sealed record ExpiredJob(long Id, int Attempt, int MaxAttempts, string WorkerId, string Kind);
 
-public sealed record JobPromoteParams(DateTimeOffset Now, int Limit);
+public sealed record JobPromoteParams(int Limit, DateTimeOffset? Now = null);
 
-public sealed record JobPruneParams(DateTimeOffset CompletedBefore, DateTimeOffset FailedBefore, int BatchSize);
+/// <param name="CompletedRetention">Completed jobs finished longer ago than this go.</param>
+/// <param name="FailedRetention">Failed and cancelled jobs finished longer ago than this go.</param>
+public sealed record JobPruneParams(TimeSpan CompletedRetention, TimeSpan FailedRetention, int BatchSize, DateTimeOffset? Now = null);
 
 public sealed record JobListParams(
     JobState? State = null,
@@ -109,4 +111,25 @@ public sealed record JobListParams(
     int Limit = 50,
     long? AfterId = null);
 
-public sealed record QueueStatsParams(DateTimeOffset Now);
+public sealed record QueueStatsParams(DateTimeOffset? Now = null);
+
+/// <summary>One worker process as it reports itself.</summary>
+public sealed record WorkerUpsertParams(string Id, string Host, int Pid, IReadOnlyList<string> Queues, int Concurrency, int Running, DateTimeOffset? Now = null);
+
+public sealed record WorkerRemoveParams(string Id);
+
+public sealed record WorkerListParams;
+
+/// <param name="StaleAfter">Records not seen for this long are removed.</param>
+public sealed record WorkerPruneParams(TimeSpan StaleAfter, DateTimeOffset? Now = null);
+
+/// <summary>One worker process as it last reported itself.</summary>
+public sealed record WorkerRecord(
+    string Id,
+    string Host,
+    int Pid,
+    IReadOnlyList<string> Queues,
+    int Concurrency,
+    DateTimeOffset StartedAt,
+    DateTimeOffset LastSeenAt,
+    int Running);

@@ -1,0 +1,51 @@
+namespace Conveyor.Cli;
+
+/// <summary>The demo kinds every <c>conveyor</c> process knows: demo.sleep, demo.fail, demo.noop.</summary>
+internal static class DemoHandlers
+{
+    public static ConveyorOptions AddDemoHandlers(this ConveyorOptions options) => options
+        .AddHandler<DemoSleepArgs, DemoSleepHandler>("demo.sleep")
+        .AddHandler<DemoFailArgs, DemoFailHandler>("demo.fail")
+        .AddHandler<DemoNoopArgs, DemoNoopHandler>("demo.noop", k => k.MaxAttempts = 3);
+}
+
+/// <param name="Seconds">Total run time; fractions allowed.</param>
+/// <param name="Steps">Progress reports spread over the run.</param>
+public sealed record DemoSleepArgs(double Seconds = 1, int Steps = 10);
+
+/// <summary><c>demo.sleep</c>: sleeps in steps, reporting progress after each; returns what it did.</summary>
+public sealed class DemoSleepHandler(TimeProvider time) : IJobHandler<DemoSleepArgs>
+{
+    public async Task<JobResult> HandleAsync(JobContext<DemoSleepArgs> job, CancellationToken ct)
+    {
+        var steps = Math.Max(1, job.Args.Steps);
+        var seconds = Math.Max(0, job.Args.Seconds);
+        var perStep = TimeSpan.FromSeconds(seconds / steps);
+        await job.ReportProgressAsync(0, "starting", 0, steps);
+        for (var i = 1; i <= steps; i++)
+        {
+            await Task.Delay(perStep, time, ct);
+            await job.ReportProgressAsync(null, $"step {i} of {steps}", i, steps);
+        }
+        return JobResult.Completed(new { slept = seconds, steps });
+    }
+}
+
+public sealed record DemoFailArgs(string Message = "demo.fail always fails");
+
+/// <summary><c>demo.fail</c>: always throws, to watch retries with back-off and the final failure.</summary>
+public sealed class DemoFailHandler : IJobHandler<DemoFailArgs>
+{
+    public Task<JobResult> HandleAsync(JobContext<DemoFailArgs> job, CancellationToken ct) =>
+        throw new InvalidOperationException($"{job.Args.Message} (attempt {job.Attempt} of {job.MaxAttempts})");
+}
+
+public sealed record DemoNoopArgs;
+
+/// <summary><c>demo.noop</c>: does nothing; what the benchmarks drain.</summary>
+public sealed class DemoNoopHandler : IJobHandler<DemoNoopArgs>
+{
+    private static readonly Task<JobResult> Done = Task.FromResult(JobResult.Completed());
+
+    public Task<JobResult> HandleAsync(JobContext<DemoNoopArgs> job, CancellationToken ct) => Done;
+}

@@ -1,0 +1,24 @@
+-- Apply a batch of attempt outcomes in one statement. Fenced: only the attempt that still holds the job
+-- (same attempt, same worker, still running) may end it; a late outcome from a rescued attempt changes nothing.
+-- A rescue applies only while the lease is still expired (on the database's clock), so a heartbeat that landed
+-- after the rescuer looked wins. A job asked to cancel that would otherwise run again ends cancelled instead.
+WITH clock AS (SELECT coalesce(@now::timestamptz, now()) AS now)
+UPDATE conveyor.jobs AS j
+SET state = CASE WHEN j.cancel_requested_at IS NOT NULL AND o.state IN ('scheduled', 'queued') THEN 'cancelled' ELSE o.state END,
+    attempt = j.attempt - o.refund,
+    result = o.result::jsonb,
+    run_at = CASE WHEN o.delay IS NULL THEN j.run_at ELSE clock.now + make_interval(secs => o.delay) END,
+    finished_at = CASE WHEN o.state IN ('completed', 'failed', 'cancelled') OR j.cancel_requested_at IS NOT NULL THEN clock.now END,
+    lease_until = NULL,
+    worker_id = CASE WHEN o.state IN ('completed', 'failed', 'cancelled') THEN j.worker_id END,
+    errors = CASE WHEN o.error IS NULL THEN j.errors ELSE j.errors || jsonb_build_array(o.error::jsonb) END,
+    progress = CASE WHEN o.has_progress = 1 THEN o.progress ELSE j.progress END,
+    progress_stage = CASE WHEN o.has_progress = 1 THEN o.progress_stage ELSE j.progress_stage END,
+    progress_done = CASE WHEN o.has_progress = 1 THEN o.progress_done ELSE j.progress_done END,
+    progress_total = CASE WHEN o.has_progress = 1 THEN o.progress_total ELSE j.progress_total END
+FROM clock, jsonb_to_recordset(@outcomes::jsonb) AS o(
+    id bigint, attempt integer, worker text, state text, result text, error text, delay float8, refund integer,
+    rescue integer, has_progress integer, progress smallint, progress_stage text, progress_done bigint, progress_total bigint)
+WHERE j.id = o.id AND j.attempt = o.attempt AND j.worker_id = o.worker AND j.state = 'running'
+  AND (o.rescue = 0 OR j.lease_until < clock.now)
+RETURNING j.id, j.queue, j.state;

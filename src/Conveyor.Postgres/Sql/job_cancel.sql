@@ -1,0 +1,16 @@
+-- Cancel: a waiting job ends cancelled at once; a running one is asked to stop (its worker hears of it on the
+-- control channel or at its next heartbeat); a finished one is left as it is. One statement: the row is locked,
+-- changed as the rules allow, and returned with its state before (what the caller is told).
+WITH clock AS (SELECT coalesce(@now::timestamptz, now()) AS now),
+target AS (SELECT id, state, queue FROM conveyor.jobs WHERE id = @id FOR UPDATE),
+changed AS (
+    UPDATE conveyor.jobs AS j
+    SET state = CASE WHEN t.state = 'running' THEN j.state ELSE 'cancelled' END,
+        finished_at = CASE WHEN t.state = 'running' THEN j.finished_at ELSE clock.now END,
+        lease_until = CASE WHEN t.state = 'running' THEN j.lease_until END,
+        cancel_requested_at = coalesce(j.cancel_requested_at, clock.now)
+    FROM target AS t, clock
+    WHERE j.id = t.id AND t.state IN ('scheduled', 'queued', 'running')
+    RETURNING j.state)
+SELECT t.state AS previous_state, coalesce((SELECT state FROM changed), t.state) AS state, t.queue
+FROM target AS t;

@@ -1,1 +1,0 @@
-SELECT state, queue FROM conveyor.jobs WHERE id = @id FOR UPDATE;

@@ -1,0 +1,1 @@
+INSERT INTO conveyor.schema_migrations (version, name) VALUES (@version, @name);

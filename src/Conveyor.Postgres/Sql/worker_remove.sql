@@ -1,0 +1,1 @@
+DELETE FROM conveyor.workers WHERE id = @id;

@@ -1,0 +1,28 @@
+-- Apply a batch of attempt outcomes in one statement. Fenced: only the attempt that still holds the job
+-- (same attempt, same worker, still running) may end it; a late outcome from a rescued attempt changes nothing.
+-- A rescue applies only while the lease is still expired, so a heartbeat that landed after the rescuer looked wins.
+-- A job asked to cancel that would otherwise run again ends cancelled instead.
+UPDATE conveyor_jobs AS j
+SET state = CASE WHEN j.cancel_requested_at IS NOT NULL AND o.state IN ('scheduled', 'queued') THEN 'cancelled' ELSE o.state END,
+    attempt = j.attempt - o.refund,
+    result = o.result,
+    run_at = CASE WHEN o.delay IS NULL THEN j.run_at ELSE conveyor_time_add(@now, o.delay) END,
+    finished_at = CASE WHEN o.state IN ('completed', 'failed', 'cancelled') OR j.cancel_requested_at IS NOT NULL THEN @now END,
+    lease_until = NULL,
+    worker_id = CASE WHEN o.state IN ('completed', 'failed', 'cancelled') THEN j.worker_id END,
+    errors = CASE WHEN o.error IS NULL THEN j.errors ELSE json_insert(j.errors, '$[#]', json(o.error)) END,
+    progress = CASE WHEN o.has_progress = 1 THEN o.progress ELSE j.progress END,
+    progress_stage = CASE WHEN o.has_progress = 1 THEN o.progress_stage ELSE j.progress_stage END,
+    progress_done = CASE WHEN o.has_progress = 1 THEN o.progress_done ELSE j.progress_done END,
+    progress_total = CASE WHEN o.has_progress = 1 THEN o.progress_total ELSE j.progress_total END
+FROM (SELECT value ->> 'id' AS id, value ->> 'attempt' AS attempt, value ->> 'worker' AS worker,
+             value ->> 'state' AS state, value ->> 'result' AS result, value ->> 'error' AS error,
+             value ->> 'delay' AS delay, value ->> 'refund' AS refund, value ->> 'rescue' AS rescue,
+             value ->> 'has_progress' AS has_progress, value ->> 'progress' AS progress,
+             value ->> 'progress_stage' AS progress_stage, value ->> 'progress_done' AS progress_done,
+             value ->> 'progress_total' AS progress_total
+      FROM json_each(@outcomes)) AS o
+WHERE j.id = o.id AND j.attempt = o.attempt AND j.worker_id = o.worker AND j.state = 'running'
+  AND (o.rescue = 0 OR j.lease_until < @now)
+-- SQLite's RETURNING names the updated table's columns unqualified.
+RETURNING id, queue, state;

@@ -1,0 +1,17 @@
+-- Many jobs in one statement: the rows arrive as one JSON array and are inserted in its order, so ids come out
+-- ascending in request order (the store maps them back by that order). A live job holding the same unique key
+-- makes a row insert nothing (see job_find_unique.sql). "WHERE true" keeps SQLite's upsert parser unambiguous.
+INSERT INTO conveyor_jobs (queue, kind, args, state, priority, max_attempts, run_at, created_at,
+                           unique_key, concurrency_key, batch_id, tags, timeout)
+SELECT queue, kind, args, CASE WHEN run_at > @now THEN 'scheduled' ELSE 'queued' END, priority, max_attempts,
+       run_at, @now, unique_key, concurrency_key, batch_id, tags, timeout
+FROM (SELECT key AS ord, value ->> 'queue' AS queue, value ->> 'kind' AS kind, value ->> 'args' AS args,
+             value ->> 'priority' AS priority, value ->> 'max_attempts' AS max_attempts,
+             coalesce(value ->> 'run_at', conveyor_time_add(@now, coalesce(value ->> 'delay', 0))) AS run_at,
+             value ->> 'unique_key' AS unique_key, value ->> 'concurrency_key' AS concurrency_key,
+             value ->> 'batch_id' AS batch_id, value ->> 'tags' AS tags, value ->> 'timeout' AS timeout
+      FROM json_each(@jobs))
+WHERE true
+ORDER BY ord
+ON CONFLICT DO NOTHING
+RETURNING id, unique_key;

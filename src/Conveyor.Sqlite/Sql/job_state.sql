@@ -1,1 +1,0 @@
-SELECT state FROM conveyor_jobs WHERE id = @id;

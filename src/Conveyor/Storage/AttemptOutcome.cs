@@ -1,0 +1,88 @@
+namespace Conveyor.Storage;
+
+/// <summary>Why an attempt ended: every outcome has one, named here and nowhere else.</summary>
+public enum OutcomeReason
+{
+    Completed,
+    /// <summary>Failed with attempts left: scheduled again after a back-off.</summary>
+    Retried,
+    /// <summary>Failed with no attempts left, or a permanent failure.</summary>
+    Failed,
+    /// <summary>The handler ended the job as failed, whatever attempts remained.</summary>
+    Discarded,
+    /// <summary>Asked to run later; the attempt is not charged.</summary>
+    Snoozed,
+    Cancelled,
+    /// <summary>Given back unfinished at shutdown: queued at once, the attempt not charged.</summary>
+    HandedBack,
+    /// <summary>Its worker stopped heartbeating and the lease expired.</summary>
+    Rescued,
+    /// <summary>The attempt ran past its timeout.</summary>
+    TimedOut,
+}
+
+/// <summary>
+/// How one attempt ended, fenced by (Id, Attempt, WorkerId), as one value for the completer to write. Made only by
+/// the constructors below (River's JobSetState* are the model), so the state each reason leads to lives in one place.
+/// </summary>
+public sealed record AttemptOutcome
+{
+    private AttemptOutcome(JobLease lease, string workerId, OutcomeReason reason, JobState state)
+    {
+        Lease = lease;
+        WorkerId = workerId;
+        Reason = reason;
+        State = state;
+    }
+
+    public JobLease Lease { get; }
+    public long Id => Lease.Id;
+    public int Attempt => Lease.Attempt;
+    public string WorkerId { get; }
+    public OutcomeReason Reason { get; }
+
+    /// <summary>The state the job moves to (a job asked to cancel that would run again ends cancelled instead).</summary>
+    public JobState State { get; }
+
+    /// <summary>For completed: the result as JSON text.</summary>
+    public string? Result { get; private init; }
+
+    /// <summary>Appended to the job's error history.</summary>
+    public JobError? Error { get; private init; }
+
+    /// <summary>For scheduled and queued: how long from now (on the store's clock) until the job may run again.</summary>
+    public TimeSpan? Delay { get; private init; }
+
+    /// <summary>True for snooze and hand-back: the attempt does not count.</summary>
+    public bool RefundAttempt { get; private init; }
+
+    /// <summary>True for a rescue: applied only while the lease is still expired, so a heartbeat that just landed wins.</summary>
+    public bool RequireExpiredLease { get; private init; }
+
+    /// <summary>The final progress, written with the outcome (null: keep what is stored).</summary>
+    public JobProgress? Progress { get; init; }
+
+    public static AttemptOutcome Completed(JobLease lease, string workerId, string? result) =>
+        new(lease, workerId, OutcomeReason.Completed, JobState.Completed) { Result = result };
+
+    /// <summary>Failed with attempts left: runs again after <paramref name="delay"/>.</summary>
+    public static AttemptOutcome Retried(JobLease lease, string workerId, JobError error, TimeSpan delay, OutcomeReason reason = OutcomeReason.Retried) =>
+        new(lease, workerId, reason, JobState.Scheduled) { Error = error, Delay = delay };
+
+    public static AttemptOutcome Failed(JobLease lease, string workerId, JobError error, OutcomeReason reason = OutcomeReason.Failed) =>
+        new(lease, workerId, reason, JobState.Failed) { Error = error };
+
+    public static AttemptOutcome Snoozed(JobLease lease, string workerId, TimeSpan delay) =>
+        new(lease, workerId, OutcomeReason.Snoozed, JobState.Scheduled) { Delay = delay, RefundAttempt = true };
+
+    public static AttemptOutcome Cancelled(JobLease lease, string workerId, JobError error) =>
+        new(lease, workerId, OutcomeReason.Cancelled, JobState.Cancelled) { Error = error };
+
+    public static AttemptOutcome HandedBack(JobLease lease, string workerId) =>
+        new(lease, workerId, OutcomeReason.HandedBack, JobState.Queued) { Delay = TimeSpan.Zero, RefundAttempt = true };
+
+    /// <summary>A lost worker's job: retried after <paramref name="delay"/>, or failed when <paramref name="delay"/> is null (no attempts left).</summary>
+    public static AttemptOutcome Rescued(JobLease lease, string workerId, JobError error, TimeSpan? delay) =>
+        (delay is { } d ? Retried(lease, workerId, error, d, OutcomeReason.Rescued) : Failed(lease, workerId, error, OutcomeReason.Rescued))
+            with { RequireExpiredLease = true };
+}

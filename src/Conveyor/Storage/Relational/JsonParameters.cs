@@ -1,0 +1,89 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Conveyor.Storage.Relational;
+
+/// <summary>
+/// Encodes many rows as one JSON array parameter, so that a statement handles a whole batch (SQLite
+/// <c>json_each</c>, PostgreSQL <c>jsonb_to_recordset</c>) and both databases bind it the same way.
+/// Durations are seconds; times are <see cref="StoreTime"/> text.
+/// </summary>
+internal static class JsonParameters
+{
+    public static string Jobs(IReadOnlyList<JobInsertRow> jobs) => Array(jobs, (w, j) =>
+    {
+        w.WriteString("queue", j.Queue);
+        w.WriteString("kind", j.Kind);
+        w.WriteString("args", j.Args);
+        w.WriteNumber("priority", j.Priority);
+        w.WriteNumber("max_attempts", j.MaxAttempts);
+        Optional(w, "run_at", j.RunAt is { } runAt ? StoreTime.ToText(runAt) : null);
+        Optional(w, "delay", j.Delay?.TotalSeconds);
+        Optional(w, "unique_key", j.UniqueKey);
+        Optional(w, "concurrency_key", j.ConcurrencyKey);
+        Optional(w, "batch_id", j.BatchId);
+        w.WriteString("tags", Strings(j.Tags ?? []));
+        Optional(w, "timeout", j.Timeout?.TotalSeconds);
+    });
+
+    public static string Outcomes(IReadOnlyList<AttemptOutcome> outcomes) => Array(outcomes, (w, o) =>
+    {
+        w.WriteNumber("id", o.Id);
+        w.WriteNumber("attempt", o.Attempt);
+        w.WriteString("worker", o.WorkerId);
+        w.WriteString("state", o.State.ToName());
+        Optional(w, "result", o.Result);
+        Optional(w, "error", o.Error is null ? null : JsonSerializer.Serialize(o.Error, ConveyorJson.Options));
+        Optional(w, "delay", o.Delay?.TotalSeconds);
+        w.WriteNumber("refund", o.RefundAttempt ? 1 : 0);
+        w.WriteNumber("rescue", o.RequireExpiredLease ? 1 : 0);
+        w.WriteNumber("has_progress", o.Progress is null ? 0 : 1);
+        Optional(w, "progress", o.Progress?.Percent);
+        Optional(w, "progress_stage", o.Progress?.Stage);
+        Optional(w, "progress_done", o.Progress?.Done);
+        Optional(w, "progress_total", o.Progress?.Total);
+    });
+
+    public static string Leases(IReadOnlyList<JobLease> leases) => Array(leases, (w, l) =>
+    {
+        w.WriteNumber("id", l.Id);
+        w.WriteNumber("attempt", l.Attempt);
+    });
+
+    public static string Strings(IEnumerable<string> values) => JsonSerializer.Serialize(values);
+
+    private static string Array<T>(IReadOnlyList<T> items, Action<Utf8JsonWriter, T> write)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256 * Math.Max(1, items.Count));
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartArray();
+            foreach (var item in items)
+            {
+                w.WriteStartObject();
+                write(w, item);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static void Optional(Utf8JsonWriter w, string name, string? value)
+    {
+        if (value is null) w.WriteNull(name);
+        else w.WriteString(name, value);
+    }
+
+    private static void Optional(Utf8JsonWriter w, string name, double? value)
+    {
+        if (value is null) w.WriteNull(name);
+        else w.WriteNumber(name, value.Value);
+    }
+
+    private static void Optional(Utf8JsonWriter w, string name, long? value)
+    {
+        if (value is null) w.WriteNull(name);
+        else w.WriteNumber(name, value.Value);
+    }
+}

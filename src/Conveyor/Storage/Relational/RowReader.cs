@@ -1,0 +1,82 @@
+using System.Data.Common;
+using System.Text.Json;
+
+namespace Conveyor.Storage.Relational;
+
+/// <summary>
+/// Reads rows by column name, for every store alike: ordinals are looked up once per result set, and the few
+/// types that differ between databases (times) go through the dialect. Lists and errors arrive as JSON text,
+/// durations as seconds, so that no store maps a row of its own.
+/// </summary>
+internal sealed class RowReader(DbDataReader reader, SqlDialect dialect)
+{
+    private readonly Dictionary<string, int> _ordinals = new(StringComparer.Ordinal);
+
+    public DbDataReader Reader => reader;
+
+    private int Ordinal(string column)
+    {
+        if (!_ordinals.TryGetValue(column, out var ordinal))
+            _ordinals[column] = ordinal = reader.GetOrdinal(column);
+        return ordinal;
+    }
+
+    public bool IsNull(string column) => reader.IsDBNull(Ordinal(column));
+    public long Long(string column) => Convert.ToInt64(reader.GetValue(Ordinal(column)), System.Globalization.CultureInfo.InvariantCulture);
+    public int Int(string column) => (int)Long(column);
+    public bool Bool(string column) => reader.GetBoolean(Ordinal(column));
+    public string String(string column) => reader.GetString(Ordinal(column));
+    public string? NullableString(string column) => IsNull(column) ? null : String(column);
+    public long? NullableLong(string column) => IsNull(column) ? null : Long(column);
+    public DateTimeOffset Time(string column) => dialect.ReadTime(reader, Ordinal(column));
+    public DateTimeOffset? NullableTime(string column) => IsNull(column) ? null : Time(column);
+    public TimeSpan? Seconds(string column) => IsNull(column) ? null : TimeSpan.FromSeconds(Convert.ToDouble(reader.GetValue(Ordinal(column)), System.Globalization.CultureInfo.InvariantCulture));
+    public JobState State(string column) => JobStateNames.Parse(String(column));
+    public JobState? NullableState(string column) => IsNull(column) ? null : State(column);
+    public IReadOnlyList<string> StringList(string column) => JsonSerializer.Deserialize<List<string>>(String(column)) ?? [];
+
+    public ClaimedJob ClaimedJob() => new(
+        Id: Long("id"),
+        Queue: String("queue"),
+        Kind: String("kind"),
+        Args: String("args"),
+        Attempt: Int("attempt"),
+        MaxAttempts: Int("max_attempts"),
+        Priority: Int("priority"),
+        CreatedAt: Time("created_at"),
+        BatchId: NullableString("batch_id"),
+        Timeout: Seconds("timeout"));
+
+    public Job Job() => new()
+    {
+        Id = Long("id"),
+        Queue = String("queue"),
+        Kind = String("kind"),
+        Args = ConveyorJson.ParseElement(String("args")),
+        Result = IsNull("result") ? null : ConveyorJson.ParseElement(String("result")),
+        State = State("state"),
+        Priority = Int("priority"),
+        Attempt = Int("attempt"),
+        MaxAttempts = Int("max_attempts"),
+        RunAt = Time("run_at"),
+        CreatedAt = Time("created_at"),
+        StartedAt = NullableTime("started_at"),
+        FinishedAt = NullableTime("finished_at"),
+        LeaseUntil = NullableTime("lease_until"),
+        WorkerId = NullableString("worker_id"),
+        Progress = IsNull("progress") && IsNull("progress_stage") && IsNull("progress_done") && IsNull("progress_total")
+            ? null
+            : new JobProgress((int?)NullableLong("progress"), NullableString("progress_stage"), NullableLong("progress_done"), NullableLong("progress_total")),
+        Errors = JsonSerializer.Deserialize<List<JobError>>(String("errors"), ConveyorJson.Options) ?? [],
+        BatchId = NullableString("batch_id"),
+        UniqueKey = NullableString("unique_key"),
+        ConcurrencyKey = NullableString("concurrency_key"),
+        Tags = StringList("tags"),
+        Timeout = Seconds("timeout"),
+        CancelRequestedAt = NullableTime("cancel_requested_at"),
+    };
+
+    public WorkerRecord Worker() => new(
+        String("id"), String("host"), Int("pid"), StringList("queues"), Int("concurrency"),
+        Time("started_at"), Time("last_seen_at"), Int("running"));
+}

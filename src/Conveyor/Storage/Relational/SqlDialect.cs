@@ -1,0 +1,51 @@
+using System.Data.Common;
+
+namespace Conveyor.Storage.Relational;
+
+/// <summary>
+/// What truly differs between two SQL databases behind <see cref="SqlStore"/>: connections and their set-up, write
+/// locking, how "now" and a claim's queue list are bound, migrations' locking, and the notifier. Everything else —
+/// commands, parameters, row reading, state rules — is written once in <see cref="SqlStore"/> and the SQL files.
+/// </summary>
+internal abstract class SqlDialect : IAsyncDisposable
+{
+    /// <summary>For banners and logs; never a password.</summary>
+    public abstract string Description { get; }
+
+    public abstract LocalNotifier Notifier { get; }
+
+    /// <summary>The text of the dialect's <c>Sql/{name}.sql</c>.</summary>
+    public abstract string Sql(string name);
+
+    /// <summary>Embedded migrations, oldest first: (version, name, SQL).</summary>
+    public abstract IReadOnlyList<(int Version, string Name, string Text)> Migrations();
+
+    /// <summary>An open connection; throws <see cref="StoreUnavailableException"/> when the database cannot be reached.</summary>
+    public abstract Task<DbConnection> OpenAsync(CancellationToken ct);
+
+    /// <summary>Serialises this process's writers where the database has a single writer (SQLite); null elsewhere.</summary>
+    public virtual ValueTask<IDisposable?> EnterWriteAsync(CancellationToken ct) => ValueTask.FromResult<IDisposable?>(null);
+
+    /// <summary>
+    /// The transaction a read-then-write statement needs (SQLite: BEGIN IMMEDIATE, so the write lock is taken before
+    /// the read); null where one statement is atomic on its own (PostgreSQL: no extra round trips on the hot path).
+    /// </summary>
+    public virtual Task<DbTransaction?> BeginWriteAsync(DbConnection connection, CancellationToken ct) => Task.FromResult<DbTransaction?>(null);
+
+    /// <summary>The application's connection behind its transaction, checked to be this database's kind.</summary>
+    public abstract DbConnection ApplicationConnection(DbTransaction transaction);
+
+    /// <summary>Binds <c>@now</c>: the given time, or (null) whatever makes the SQL use the store's own clock.</summary>
+    public abstract void BindNow(DbCommand command, DateTimeOffset? now);
+
+    /// <summary>Reads a time column.</summary>
+    public abstract DateTimeOffset ReadTime(DbDataReader reader, int ordinal);
+
+    /// <summary>Binds the claim's queues and returns the claim statement for that many queues.</summary>
+    public abstract string ClaimSql(DbCommand command, IReadOnlyList<string> queues);
+
+    /// <summary>Held while migrating, so that processes starting together migrate once.</summary>
+    public abstract Task<IAsyncDisposable> MigrationLockAsync(DbConnection connection, CancellationToken ct);
+
+    public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}

@@ -1,0 +1,182 @@
+using System.Data.Common;
+
+namespace Conveyor.Storage.Relational;
+
+// Administration, queries, maintenance, the worker registry and migrations: the same plumbing as the hot path.
+public abstract partial class SqlStore
+{
+    /// <inheritdoc />
+    public async Task<JobCancelResult> JobCancelAsync(JobCancelParams p, CancellationToken ct)
+    {
+        var change = await ChangeStateAsync("job_cancel", p.Id, p.Now, ct);
+        var result = AdminResults.Cancel(change?.Previous, change?.State);
+        // Delivered to the worker holding the job, wherever it runs (PostgreSQL), or in this process (SQLite;
+        // other processes see cancel_requested_at at their next heartbeat).
+        if (result.Outcome == JobCancelOutcome.CancelRequested)
+            await _dialect.Notifier.NotifyAsync(NotifierTopics.Control, ControlMessage.CancelJob(p.Id).ToJson(), ct);
+        return result;
+    }
+
+    /// <inheritdoc />
+    public async Task<JobRetryResult> JobRetryAsync(JobRetryParams p, CancellationToken ct)
+    {
+        var change = await ChangeStateAsync("job_retry", p.Id, p.Now, ct);
+        var result = AdminResults.Retry(change?.Previous, change?.State);
+        if (result.Outcome == JobRetryOutcome.Retried)
+            await NotifyReadyAsync([change!.Value.Queue], ct);
+        return result;
+    }
+
+    /// <summary>Runs a statement that changes a job's state only where the rules allow and returns (state before, state after, queue).</summary>
+    private async Task<(JobState Previous, JobState State, string Queue)?> ChangeStateAsync(string sql, long id, DateTimeOffset? now, CancellationToken ct)
+    {
+        await using var session = await WriteAsync(ct);
+        await using var command = Command(session, sql, now).With("id", id);
+        var rows = await ReadAllAsync(command, r => (r.State("previous_state"), r.State("state"), r.String("queue")), ct);
+        await session.CommitAsync(ct);
+        return rows.Count == 0 ? null : rows[0];
+    }
+
+    /// <inheritdoc />
+    public async Task<Job?> JobGetAsync(long id, CancellationToken ct)
+    {
+        await using var session = await ReadAsync(ct);
+        await using var command = session.Command(_dialect.Sql("job_columns") + " WHERE id = @id").With("id", id);
+        return (await ReadAllAsync(command, r => r.Job(), ct)).FirstOrDefault();
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<Job>> JobListAsync(JobListParams p, CancellationToken ct)
+    {
+        await using var session = await ReadAsync(ct);
+        await using var command = session.Command("");
+        command.CommandText = _dialect.Sql("job_columns") + JobListWhere(p, command) + " ORDER BY id DESC LIMIT @limit";
+        command.With("limit", p.Limit);
+        return await ReadAllAsync(command, r => r.Job(), ct);
+    }
+
+    /// <summary>The list's filter as a parameterised WHERE clause over the columns both databases share.</summary>
+    private static string JobListWhere(JobListParams p, DbCommand command)
+    {
+        var where = new List<string>();
+        void Add(string column, string op, string name, object value)
+        {
+            where.Add($"{column} {op} @{name}");
+            command.With(name, value, value is long ? System.Data.DbType.Int64 : System.Data.DbType.String);
+        }
+        if (p.State is { } state)
+            Add("state", "=", "state", state.ToName());
+        if (p.Queue is not null)
+            Add("queue", "=", "queue", p.Queue);
+        if (p.Kind is not null)
+            Add("kind", "=", "kind", p.Kind);
+        if (p.BatchId is not null)
+            Add("batch_id", "=", "batch_id", p.BatchId);
+        if (p.AfterId is { } after)
+            Add("id", "<", "after", after);
+        return where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "";
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<QueueStats>> QueueStatsAsync(QueueStatsParams p, CancellationToken ct)
+    {
+        await using var session = await ReadAsync(ct);
+        await using var command = Command(session, "queue_stats", p.Now);
+        var rows = await ReadAllAsync(command, r => (Queue: r.String("queue"), State: r.IsNull("state") ? (JobState?)null : r.State("state"),
+            Count: r.Long("count"), Oldest: r.NullableTime("oldest_ready"), Paused: r.Bool("paused"), Now: r.Time("now")), ct);
+        return [.. rows.GroupBy(r => r.Queue, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g =>
+        {
+            var oldest = g.Min(r => r.Oldest);
+            return new QueueStats(g.Key, g.Where(r => r.State is not null).ToDictionary(r => r.State!.Value, r => r.Count),
+                oldest is { } o ? g.First().Now - o : null, g.Any(r => r.Paused));
+        })];
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<ExpiredJob>> JobListExpiredAsync(JobExpiredParams p, CancellationToken ct)
+    {
+        await using var session = await ReadAsync(ct);
+        await using var command = Command(session, "job_list_expired", p.Now).With("limit", p.Limit);
+        return await ReadAllAsync(command, r => new ExpiredJob(r.Long("id"), r.Int("attempt"), r.Int("max_attempts"), r.String("worker_id"), r.String("kind")), ct);
+    }
+
+    /// <inheritdoc />
+    public async Task<int> JobPromoteScheduledAsync(JobPromoteParams p, CancellationToken ct)
+    {
+        List<string> queues;
+        await using (var session = await WriteAsync(ct))
+        {
+            await using var command = Command(session, "job_promote_scheduled", p.Now).With("limit", p.Limit);
+            queues = await ReadAllAsync(command, r => r.String("queue"), ct);
+            await session.CommitAsync(ct);
+        }
+        await NotifyReadyAsync(queues, ct);
+        return queues.Count;
+    }
+
+    /// <inheritdoc />
+    public Task<int> JobPruneAsync(JobPruneParams p, CancellationToken ct) =>
+        ExecuteAsync("job_prune", p.Now, c => c.WithSeconds("completed_retention", p.CompletedRetention)
+            .WithSeconds("failed_retention", p.FailedRetention).With("batch_size", p.BatchSize), ct);
+
+    /// <inheritdoc />
+    public Task<int> WorkerPruneAsync(WorkerPruneParams p, CancellationToken ct) =>
+        ExecuteAsync("worker_prune", p.Now, c => c.WithSeconds("stale_after", p.StaleAfter), ct);
+
+    /// <inheritdoc />
+    public Task WorkerUpsertAsync(WorkerUpsertParams p, CancellationToken ct) =>
+        ExecuteAsync("worker_upsert", p.Now, c => c.With("id", p.Id).With("host", p.Host).With("pid", p.Pid)
+            .With("queues", JsonParameters.Strings(p.Queues)).With("concurrency", p.Concurrency).With("running", p.Running), ct);
+
+    /// <inheritdoc />
+    public Task WorkerRemoveAsync(WorkerRemoveParams p, CancellationToken ct) =>
+        ExecuteAsync("worker_remove", null, c => c.With("id", p.Id), ct);
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<WorkerRecord>> WorkerListAsync(WorkerListParams p, CancellationToken ct)
+    {
+        await using var session = await ReadAsync(ct);
+        await using var command = Command(session, "worker_list", null);
+        return await ReadAllAsync(command, r => r.Worker(), ct);
+    }
+
+    private async Task<int> ExecuteAsync(string sql, DateTimeOffset? now, Action<DbCommand> bind, CancellationToken ct)
+    {
+        await using var session = await WriteAsync(ct);
+        await using var command = Command(session, sql, now);
+        bind(command);
+        var count = await command.ExecuteNonQueryAsync(ct);
+        await session.CommitAsync(ct);
+        return count;
+    }
+
+    /// <summary>
+    /// Applies the embedded migrations in order, each in its own transaction, under the dialect's migration lock so
+    /// that processes starting together migrate once; refuses a database written by a newer Conveyor.
+    /// </summary>
+    public async Task MigrateAsync(CancellationToken ct)
+    {
+        var migrations = _dialect.Migrations();
+        var latest = migrations.Max(m => m.Version);
+        await using var connection = await _dialect.OpenAsync(ct);
+        await using var _ = await _dialect.MigrationLockAsync(connection, ct);
+        foreach (var migration in migrations)
+        {
+            await using var transaction = await _dialect.BeginWriteAsync(connection, ct) ?? await connection.BeginTransactionAsync(ct);
+            var session = SqlSession.Borrow(connection, transaction);
+            await using (var table = Command(session, "migrations_table", null))
+                await table.ExecuteNonQueryAsync(ct);
+            await using var versions = Command(session, "migration_versions", null);
+            var applied = (await ReadAllAsync(versions, r => r.Int("version"), ct)).ToHashSet();
+            if (applied.Count > 0 && applied.Max() > latest)
+                throw new StoreVersionException($"{Description} has schema version {applied.Max()}; this Conveyor knows up to {latest}. Upgrade Conveyor.");
+            if (applied.Contains(migration.Version))
+                continue;
+            await using (var apply = session.Command(migration.Text))
+                await apply.ExecuteNonQueryAsync(ct);
+            await using (var record = Command(session, "migration_record", null).With("version", migration.Version).With("name", migration.Name))
+                await record.ExecuteNonQueryAsync(ct);
+            await transaction.CommitAsync(ct);
+        }
+    }
+}

@@ -1,0 +1,176 @@
+using System.Data.Common;
+
+namespace Conveyor.Storage.Relational;
+
+/// <summary>
+/// A store over a SQL database, written once over <see cref="System.Data.Common"/>: each operation is one SQL file
+/// of the dialect (<c>Sql/job_claim.sql</c>...) run through the same plumbing and read by the same
+/// <see cref="RowReader"/>. State rules live in those statements (fenced updates that change only what may change)
+/// and in <see cref="AdminResults"/>; a dialect holds only what truly differs.
+/// </summary>
+public abstract partial class SqlStore : IConveyorStore
+{
+    private readonly SqlDialect _dialect;
+
+    private protected SqlStore(SqlDialect dialect) => _dialect = dialect;
+
+    /// <inheritdoc />
+    public string Description => _dialect.Description;
+
+    /// <inheritdoc />
+    public IJobNotifier Notifier => _dialect.Notifier;
+
+    /// <summary>Stops the notifier and releases the database.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _dialect.Notifier.StopAsync(CancellationToken.None);
+        await _dialect.DisposeAsync();
+    }
+
+    private Task<SqlSession> ReadAsync(CancellationToken ct) => SqlSession.ReadAsync(_dialect, ct);
+
+    private Task<SqlSession> WriteAsync(CancellationToken ct) => SqlSession.WriteAsync(_dialect, ct);
+
+    private DbCommand Command(SqlSession session, string name, DateTimeOffset? now)
+    {
+        var command = session.Command(_dialect.Sql(name));
+        _dialect.BindNow(command, now);
+        return command;
+    }
+
+    private async Task<List<T>> ReadAllAsync<T>(DbCommand command, Func<RowReader, T> read, CancellationToken ct)
+    {
+        var rows = new List<T>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var row = new RowReader(reader, _dialect);
+        while (await reader.ReadAsync(ct))
+            rows.Add(read(row));
+        // Drain: a dialect may run a statement after the one that returned rows (SQLite's read-then-update files).
+        while (await reader.NextResultAsync(ct))
+        {
+        }
+        return rows;
+    }
+
+    private async Task NotifyReadyAsync(IEnumerable<string> queues, CancellationToken ct)
+    {
+        foreach (var queue in queues.Distinct(StringComparer.Ordinal))
+            await _dialect.Notifier.NotifyAsync(NotifierTopics.JobsReady, queue, ct);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<JobInsertResult>> JobInsertManyAsync(JobInsertManyParams p, CancellationToken ct)
+    {
+        if (p.Jobs.Count == 0)
+            return [];
+        var owned = p.Transaction is null;
+        var session = owned ? await WriteAsync(ct) : SqlSession.Borrow(_dialect.ApplicationConnection(p.Transaction!), p.Transaction!);
+        JobInsertResult[] results;
+        await using (session)
+        {
+            await using var insert = Command(session, "job_insert_many", p.Now).With("jobs", JsonParameters.Jobs(p.Jobs));
+            var inserted = await ReadAllAsync(insert, r => (Id: r.Long("id"), UniqueKey: r.NullableString("unique_key")), ct);
+            results = await MatchInsertedAsync(session, p.Jobs, inserted, ct);
+            await session.CommitAsync(ct);
+        }
+        // This process's workers wake at once; other processes hear of it from the store (a trigger's NOTIFY at
+        // commit, SQLite's data_version watch). Inside the application's transaction only the store can tell.
+        if (owned)
+        {
+            var now = p.Now ?? DateTimeOffset.UtcNow;
+            foreach (var queue in p.Jobs.Where(j => j.Delay is not { Ticks: > 0 } && (j.RunAt is null || j.RunAt <= now)).Select(j => j.Queue).Distinct())
+                _dialect.Notifier.PublishLocal(NotifierTopics.JobsReady, queue);
+        }
+        return results;
+    }
+
+    /// <summary>
+    /// Ids come out ascending in request order, so the inserted rows and the request are walked together; a row that
+    /// inserted nothing held a taken unique key, whose live holder is looked up.
+    /// </summary>
+    private async Task<JobInsertResult[]> MatchInsertedAsync(SqlSession session, IReadOnlyList<JobInsertRow> jobs, List<(long Id, string? UniqueKey)> inserted, CancellationToken ct)
+    {
+        inserted.Sort((a, b) => a.Id.CompareTo(b.Id));
+        var results = new JobInsertResult[jobs.Count];
+        var duplicates = new List<int>();
+        var next = 0;
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            if (next < inserted.Count && inserted[next].UniqueKey == jobs[i].UniqueKey)
+                results[i] = new JobInsertResult(inserted[next++].Id, false);
+            else if (jobs[i].UniqueKey is not null)
+                duplicates.Add(i);
+            else
+                throw new InvalidOperationException("Inserted ids do not line up with the requested jobs.");
+        }
+        if (duplicates.Count == 0)
+            return results;
+        await using var find = Command(session, "job_find_unique", null)
+            .With("unique_keys", JsonParameters.Strings(duplicates.Select(i => jobs[i].UniqueKey!).Distinct()));
+        var holders = (await ReadAllAsync(find, r => (Key: r.String("unique_key"), Id: r.Long("id")), ct)).ToDictionary(h => h.Key, h => h.Id);
+        foreach (var i in duplicates)
+        {
+            results[i] = holders.TryGetValue(jobs[i].UniqueKey!, out var holder)
+                ? new JobInsertResult(holder, true)
+                : throw new InvalidOperationException($"Unique key '{jobs[i].UniqueKey}' conflicted but no live job holds it.");
+        }
+        return results;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<ClaimedJob>> JobClaimAsync(JobClaimParams p, CancellationToken ct)
+    {
+        await using var session = await WriteAsync(ct);
+        await using var command = session.Command("");
+        command.CommandText = _dialect.ClaimSql(command, p.Queues);
+        _dialect.BindNow(command, p.Now);
+        command.With("worker_id", p.WorkerId).WithSeconds("lease", p.Lease).With("max", p.Max);
+        var jobs = await ReadAllAsync(command, r => r.ClaimedJob(), ct);
+        await session.CommitAsync(ct);
+        return jobs;
+    }
+
+    /// <inheritdoc />
+    public async Task<JobHeartbeatResult> JobHeartbeatAsync(JobHeartbeatParams p, CancellationToken ct)
+    {
+        if (p.Jobs.Count == 0)
+            return new JobHeartbeatResult([], []);
+        await using var session = await WriteAsync(ct);
+        await using var command = Command(session, "job_heartbeat", p.Now)
+            .With("worker_id", p.WorkerId).WithSeconds("lease", p.Lease).With("leases", JsonParameters.Leases(p.Jobs));
+        var held = await ReadAllAsync(command, r => (Lease: new JobLease(r.Long("id"), r.Int("attempt")), Cancel: r.Bool("cancel_requested")), ct);
+        await session.CommitAsync(ct);
+        var heldSet = held.Select(h => h.Lease).ToHashSet();
+        return new JobHeartbeatResult([.. held.Where(h => h.Cancel).Select(h => h.Lease)], [.. p.Jobs.Where(l => !heldSet.Contains(l))]);
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> JobProgressAsync(JobProgressParams p, CancellationToken ct)
+    {
+        await using var session = await WriteAsync(ct);
+        await using var command = Command(session, "job_progress", null)
+            .With("id", p.Id).With("attempt", p.Attempt).With("worker_id", p.WorkerId)
+            .With("progress", p.Progress.Percent).With("progress_stage", p.Progress.Stage)
+            .With("progress_done", p.Progress.Done).With("progress_total", p.Progress.Total);
+        var written = await command.ExecuteNonQueryAsync(ct) == 1;
+        await session.CommitAsync(ct);
+        return written;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<AppliedOutcome>> JobApplyOutcomesAsync(JobApplyOutcomesParams p, CancellationToken ct)
+    {
+        if (p.Outcomes.Count == 0)
+            return [];
+        List<AppliedOutcome> applied;
+        await using (var session = await WriteAsync(ct))
+        {
+            await using var command = Command(session, "job_apply_outcomes", p.Now).With("outcomes", JsonParameters.Outcomes(p.Outcomes));
+            applied = await ReadAllAsync(command, r => new AppliedOutcome(r.Long("id"), r.String("queue"), r.State("state")), ct);
+            await session.CommitAsync(ct);
+        }
+        // Jobs handed back at shutdown are ready now: wake every worker of their queues, here and elsewhere.
+        await NotifyReadyAsync(applied.Where(a => a.State == JobState.Queued).Select(a => a.Queue), ct);
+        return applied;
+    }
+}

@@ -1,0 +1,65 @@
+using Conveyor.Storage;
+using Xunit;
+
+namespace Conveyor.Conformance;
+
+/// <summary>Queries (<see cref="IJobMonitor"/>): get, list with filters and paging, queue statistics.</summary>
+public abstract class JobMonitorConformance<TFactory> : StoreConformance<TFactory> where TFactory : IStoreFactory, new()
+{
+    [StoreFact]
+    public async Task Get_unknown_id_returns_null()
+    {
+        Assert.Null(await Store.JobGetAsync(987654321, default));
+    }
+
+    [StoreFact]
+    public async Task List_filters_and_pages_newest_first()
+    {
+        for (var i = 0; i < 5; i++)
+            await InsertAsync(Row(kind: "k.a", batchId: "b1"));
+        var other = await InsertAsync(Row(kind: "k.b", queue: "q2"));
+        var page1 = await Store.JobListAsync(new JobListParams(Kind: "k.a", Limit: 3), default);
+        Assert.Equal(3, page1.Count);
+        Assert.True(page1[0].Id > page1[1].Id);
+        var page2 = await Store.JobListAsync(new JobListParams(Kind: "k.a", Limit: 3, AfterId: page1[^1].Id), default);
+        Assert.Equal(2, page2.Count);
+        Assert.Empty(page1.Select(j => j.Id).Intersect(page2.Select(j => j.Id)));
+        Assert.Equal(other, Assert.Single(await Store.JobListAsync(new JobListParams(Queue: "q2"), default)).Id);
+        Assert.Equal(5, (await Store.JobListAsync(new JobListParams(BatchId: "b1"), default)).Count);
+        Assert.Equal(6, (await Store.JobListAsync(new JobListParams(State: JobState.Queued), default)).Count);
+        Assert.Empty(await Store.JobListAsync(new JobListParams(State: JobState.Failed), default));
+    }
+
+    [StoreFact]
+    public async Task Queue_stats_count_states_and_age_of_oldest_ready_job_on_the_stores_clock()
+    {
+        await InsertAsync(Row(queue: "a", runAt: T0.AddSeconds(-30)));
+        await InsertAsync(Row(queue: "a", runAt: T0.AddSeconds(-5)));
+        await InsertAsync(Row(queue: "a", runAt: T0.AddHours(1)));
+        await InsertAsync(Row(queue: "b"));
+        await ClaimAsync(1, "w1", null, "b");
+        var stats = (await Store.QueueStatsAsync(new QueueStatsParams(T0), default)).ToDictionary(s => s.Queue);
+        Assert.Equal((2, 1), (stats["a"].Count(JobState.Queued), stats["a"].Count(JobState.Scheduled)));
+        Assert.Equal(TimeSpan.FromSeconds(30), stats["a"].OldestWaitingAge);
+        Assert.Equal(1, stats["b"].Count(JobState.Running));
+        Assert.Null(stats["b"].OldestWaitingAge);
+        // Ten seconds later on the store's clock, the same job has waited ten seconds longer.
+        var later = (await Store.QueueStatsAsync(new QueueStatsParams(T0.AddSeconds(10)), default)).ToDictionary(s => s.Queue);
+        Assert.Equal(TimeSpan.FromSeconds(40), later["a"].OldestWaitingAge);
+    }
+}
+
+/// <summary>Schema migrations (<see cref="IStoreMigrator"/>).</summary>
+public abstract class MigratorConformance<TFactory> : StoreConformance<TFactory> where TFactory : IStoreFactory, new()
+{
+    [StoreFact]
+    public async Task Migrate_is_idempotent_and_a_second_instance_sees_the_same_schema()
+    {
+        await Store.MigrateAsync(default);
+        await Store.MigrateAsync(default);
+        var id = await InsertAsync(Row());
+        await using var again = await Factory.OpenAgainAsync();
+        await again.MigrateAsync(default);
+        Assert.Equal("test.kind", (await again.JobGetAsync(id, default))!.Kind);
+    }
+}

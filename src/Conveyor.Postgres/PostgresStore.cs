@@ -41,15 +41,12 @@ public sealed class PostgresStore : SqlStore
 
 internal sealed partial class PostgresDialect : SqlDialect
 {
-    private static readonly EmbeddedSql Files = new(typeof(PostgresDialect).Assembly, "Conveyor.Postgres.Sql.");
-    private static readonly EmbeddedSql MigrationFiles = new(typeof(PostgresDialect).Assembly, "Conveyor.Postgres.Migrations.");
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
     private readonly string _schema;
     private readonly PostgresNotifier _notifier;
-    private readonly Dictionary<string, string> _sql = new(StringComparer.Ordinal);
 
-    public PostgresDialect(NpgsqlDataSource dataSource, bool ownsDataSource, PostgresStoreOptions options, ILoggerFactory loggers)
+    public PostgresDialect(NpgsqlDataSource dataSource, bool ownsDataSource, PostgresStoreOptions options, ILoggerFactory loggers) : base("Conveyor.Postgres")
     {
         if (!SchemaName().IsMatch(options.Schema))
             throw new ArgumentException($"Schema '{options.Schema}' must be a plain lower-case identifier (letters, digits, underscores).");
@@ -79,23 +76,10 @@ internal sealed partial class PostgresDialect : SqlDialect
     public override LocalNotifier Notifier => _notifier;
 
     /// <summary>The files say "conveyor." and 'conveyor_...' channels so that they run in psql as they are; another schema is substituted here.</summary>
-    public override string Sql(string name)
-    {
-        lock (_sql)
-        {
-            if (!_sql.TryGetValue(name, out var text))
-                _sql[name] = text = ForSchema(Files[name]);
-            return text;
-        }
-    }
-
-    private string ForSchema(string sql) =>
+    protected override string Rewrite(string sql) =>
         _schema == "conveyor" ? sql : sql.Replace("conveyor.", _schema + ".", StringComparison.Ordinal)
             .Replace("'conveyor_", "'" + _schema + "_", StringComparison.Ordinal)
             .Replace("SCHEMA IF NOT EXISTS conveyor;", $"SCHEMA IF NOT EXISTS {_schema};", StringComparison.Ordinal);
-
-    public override IReadOnlyList<(int Version, string Name, string Text)> Migrations() =>
-        [.. MigrationFiles.All("Conveyor.Postgres.Migrations.").Select(m => (int.Parse(m.Name[..4], System.Globalization.CultureInfo.InvariantCulture), m.Name, ForSchema(m.Text)))];
 
     public override async Task<DbConnection> OpenAsync(CancellationToken ct)
     {

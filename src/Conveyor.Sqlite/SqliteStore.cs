@@ -24,8 +24,6 @@ public sealed class SqliteStore(string database, TimeProvider? time = null, ILog
 internal sealed class SqliteDialect : SqlDialect
 {
     private const int BusyTimeoutMs = 30_000;
-    private static readonly EmbeddedSql Files = new(typeof(SqliteDialect).Assembly, "Conveyor.Sqlite.Sql.");
-    private static readonly EmbeddedSql MigrationFiles = new(typeof(SqliteDialect).Assembly, "Conveyor.Sqlite.Migrations.");
 
     private readonly string _connectionString;
     private readonly string _path;
@@ -38,7 +36,7 @@ internal sealed class SqliteDialect : SqlDialect
     // finishes averaged 249 ms (busy sleeps) and the drain ran at ~2,600 jobs/s; queued here, 12,000+.
     private readonly SemaphoreSlim _writeLock = new(1, 1);
 
-    public SqliteDialect(string database, TimeProvider time, ILoggerFactory loggers)
+    public SqliteDialect(string database, TimeProvider time, ILoggerFactory loggers) : base("Conveyor.Sqlite")
     {
         var builder = Parse(database);
         _path = builder.DataSource;
@@ -61,10 +59,6 @@ internal sealed class SqliteDialect : SqlDialect
 
     public override string Description => $"sqlite {_path}";
     public override LocalNotifier Notifier => _notifier;
-    public override string Sql(string name) => Files[name];
-
-    public override IReadOnlyList<(int Version, string Name, string Text)> Migrations() =>
-        [.. MigrationFiles.All("Conveyor.Sqlite.Migrations.").Select(m => (int.Parse(m.Name[..4], System.Globalization.CultureInfo.InvariantCulture), m.Name, m.Text))];
 
     public override async Task<DbConnection> OpenAsync(CancellationToken ct)
     {
@@ -117,8 +111,8 @@ internal sealed class SqliteDialect : SqlDialect
     {
         for (var i = 0; i < queues.Count; i++)
             command.With($"queue_{i}", queues[i]);
-        return _claimSql.GetOrAdd(queues.Count, n => Files["job_claim"].Replace("{ready}",
-            string.Join("\nUNION ALL\n", Enumerable.Range(0, n).Select(i => Files["job_claim_ready"].Replace("@queue", $"@queue_{i}", StringComparison.Ordinal))),
+        return _claimSql.GetOrAdd(queues.Count, n => Sql("job_claim").Replace("{ready}",
+            string.Join("\nUNION ALL\n", Enumerable.Range(0, n).Select(i => Sql("job_claim_ready").Replace("@queue", $"@queue_{i}", StringComparison.Ordinal))),
             StringComparison.Ordinal));
     }
 

@@ -9,16 +9,31 @@ namespace Conveyor.Storage.Relational;
 /// </summary>
 internal abstract class SqlDialect : IAsyncDisposable
 {
+    private readonly EmbeddedSql _files;
+    private readonly string _migrationsPrefix;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _sql = new(StringComparer.Ordinal);
+
+    /// <param name="resourcePrefix">The store assembly's root namespace: its files are embedded as <c>{prefix}.Sql.*</c> and <c>{prefix}.Migrations.*</c>.</param>
+    protected SqlDialect(string resourcePrefix)
+    {
+        _files = new EmbeddedSql(GetType().Assembly, resourcePrefix + ".Sql.");
+        _migrationsPrefix = resourcePrefix + ".Migrations.";
+    }
+
     /// <summary>For banners and logs; never a password.</summary>
     public abstract string Description { get; }
 
     public abstract LocalNotifier Notifier { get; }
 
-    /// <summary>The text of the dialect's <c>Sql/{name}.sql</c>.</summary>
-    public abstract string Sql(string name);
+    /// <summary>The text of the dialect's <c>Sql/{name}.sql</c>, as <see cref="Rewrite"/> makes it.</summary>
+    public string Sql(string name) => _sql.GetOrAdd(name, n => Rewrite(_files[n]));
 
-    /// <summary>Embedded migrations, oldest first: (version, name, SQL).</summary>
-    public abstract IReadOnlyList<(int Version, string Name, string Text)> Migrations();
+    /// <summary>Embedded migrations (<c>Migrations/NNNN_name.sql</c>), oldest first: (version, name, SQL).</summary>
+    public IReadOnlyList<(int Version, string Name, string Text)> Migrations() =>
+        [.. _files.All(_migrationsPrefix).Select(m => (int.Parse(m.Name[..4], System.Globalization.CultureInfo.InvariantCulture), m.Name, Rewrite(m.Text)))];
+
+    /// <summary>What a dialect changes in its files at load (PostgreSQL: the configured schema name).</summary>
+    protected virtual string Rewrite(string sql) => sql;
 
     /// <summary>An open connection; throws <see cref="StoreUnavailableException"/> when the database cannot be reached.</summary>
     public abstract Task<DbConnection> OpenAsync(CancellationToken ct);

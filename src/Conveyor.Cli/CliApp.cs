@@ -7,7 +7,7 @@ using Conveyor.Storage;
 namespace Conveyor.Cli;
 
 /// <summary>The conveyor command line: a thin layer over the public API.</summary>
-public static class CliApp
+internal static class CliApp
 {
     public static RootCommand Build(CliSettings settings)
     {

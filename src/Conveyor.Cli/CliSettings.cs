@@ -6,7 +6,7 @@ namespace Conveyor.Cli;
 /// Where a setting comes from, first match wins: the command-line flag, then a CONVEYOR_* environment
 /// variable, then appsettings.json's "Conveyor" section in the working directory, then the default.
 /// </summary>
-public sealed class CliSettings
+internal sealed class CliSettings
 {
     private readonly IConfiguration _appSettings;
 

@@ -11,10 +11,10 @@ internal static class DemoHandlers
 
 /// <param name="Seconds">Total run time; fractions allowed.</param>
 /// <param name="Steps">Progress reports spread over the run.</param>
-public sealed record DemoSleepArgs(double Seconds = 1, int Steps = 10);
+internal sealed record DemoSleepArgs(double Seconds = 1, int Steps = 10);
 
 /// <summary><c>demo.sleep</c>: sleeps in steps, reporting progress after each; returns what it did.</summary>
-public sealed class DemoSleepHandler(TimeProvider time) : IJobHandler<DemoSleepArgs>
+internal sealed class DemoSleepHandler(TimeProvider time) : IJobHandler<DemoSleepArgs>
 {
     public async Task<JobResult> HandleAsync(JobContext<DemoSleepArgs> job, CancellationToken ct)
     {
@@ -31,19 +31,19 @@ public sealed class DemoSleepHandler(TimeProvider time) : IJobHandler<DemoSleepA
     }
 }
 
-public sealed record DemoFailArgs(string Message = "demo.fail always fails");
+internal sealed record DemoFailArgs(string Message = "demo.fail always fails");
 
 /// <summary><c>demo.fail</c>: always throws, to watch retries with back-off and the final failure.</summary>
-public sealed class DemoFailHandler : IJobHandler<DemoFailArgs>
+internal sealed class DemoFailHandler : IJobHandler<DemoFailArgs>
 {
     public Task<JobResult> HandleAsync(JobContext<DemoFailArgs> job, CancellationToken ct) =>
         throw new InvalidOperationException($"{job.Args.Message} (attempt {job.Attempt} of {job.MaxAttempts})");
 }
 
-public sealed record DemoNoopArgs;
+internal sealed record DemoNoopArgs;
 
 /// <summary><c>demo.noop</c>: does nothing; what the benchmarks drain.</summary>
-public sealed class DemoNoopHandler : IJobHandler<DemoNoopArgs>
+internal sealed class DemoNoopHandler : IJobHandler<DemoNoopArgs>
 {
     private static readonly Task<JobResult> Done = Task.FromResult(JobResult.Completed());
 

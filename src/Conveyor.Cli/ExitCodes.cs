@@ -1,7 +1,7 @@
 namespace Conveyor.Cli;
 
 /// <summary>The exit codes scripts rely on.</summary>
-public static class ExitCodes
+internal static class ExitCodes
 {
     public const int Ok = 0;
     /// <summary>With --wait or --follow: the job ended failed or cancelled.</summary>

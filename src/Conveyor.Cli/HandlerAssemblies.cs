@@ -7,7 +7,7 @@ namespace Conveyor.Cli;
 /// Loads users' handlers into <c>conveyor work/serve --handlers my.dll</c>: every public class implementing
 /// <see cref="IJobHandler{TArgs}"/> and marked <see cref="JobKindAttribute"/> is registered under its kind.
 /// </summary>
-public static class HandlerAssemblies
+internal static class HandlerAssemblies
 {
     private static readonly MethodInfo AddHandler = typeof(ConveyorOptions).GetMethod(nameof(ConveyorOptions.AddHandler))!;
 

@@ -1,7 +1,7 @@
 namespace Conveyor.Cli;
 
 /// <summary>Picks the store from the --database value: a PostgreSQL URL or key-value string, else a SQLite file.</summary>
-public static class StoreSelection
+internal static class StoreSelection
 {
     public static bool IsPostgres(string database)
     {

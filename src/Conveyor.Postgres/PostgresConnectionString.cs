@@ -3,7 +3,7 @@ using Npgsql;
 namespace Conveyor.Postgres;
 
 /// <summary>Accepts <c>postgres://user:pass@host:port/db?sslmode=require</c> URLs as well as Npgsql key-value strings.</summary>
-public static class PostgresConnectionString
+internal static class PostgresConnectionString
 {
     public static NpgsqlConnectionStringBuilder Parse(string connectionString)
     {

@@ -15,6 +15,7 @@ public sealed class ConveyorTestHost : IAsyncDisposable
     private readonly ServiceProvider _services;
     private readonly List<IHostedService> _started = [];
 
+    /// <summary>A host over <paramref name="store"/>: a 200 ms poll and a fresh worker id, then <paramref name="configure"/>; <paramref name="services"/> adds the handlers' own services.</summary>
     public ConveyorTestHost(IConveyorStore store, Action<ConveyorOptions>? configure = null, Action<IServiceCollection>? services = null)
     {
         var collection = new ServiceCollection();
@@ -31,11 +32,16 @@ public sealed class ConveyorTestHost : IAsyncDisposable
         Store = store;
     }
 
+    /// <summary>The store the host runs on.</summary>
     public IConveyorStore Store { get; }
+    /// <summary>The host's services.</summary>
     public IServiceProvider Services => _services;
+    /// <summary>The client: enqueue, get, wait, cancel, retry.</summary>
     public IJobClient Client => _services.GetRequiredService<IJobClient>();
+    /// <summary>The validated options (read-only).</summary>
     public ConveyorOptions Options => _services.GetRequiredService<IOptions<ConveyorOptions>>().Value;
 
+    /// <summary>Validates the options and starts the store, the worker and the maintenance services.</summary>
     public async Task StartAsync(CancellationToken ct = default)
     {
         // What a host's ValidateOnStart does: a bad setting fails here, naming it.
@@ -75,6 +81,7 @@ public sealed class ConveyorTestHost : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops gracefully and disposes the services.</summary>
     public async ValueTask DisposeAsync()
     {
         await StopAsync();

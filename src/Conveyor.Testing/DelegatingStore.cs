@@ -8,25 +8,46 @@ public class DelegatingStore(IConveyorStore inner) : IConveyorStore
     /// <summary>The store calls are forwarded to.</summary>
     protected IConveyorStore Inner { get; } = inner;
 
+    /// <inheritdoc />
     public virtual string Description => Inner.Description;
+    /// <inheritdoc />
     public virtual IJobNotifier Notifier => Inner.Notifier;
+    /// <inheritdoc />
     public virtual ValueTask DisposeAsync() => Inner.DisposeAsync();
+    /// <inheritdoc />
     public virtual Task MigrateAsync(CancellationToken ct) => Inner.MigrateAsync(ct);
+    /// <inheritdoc />
     public virtual Task<IReadOnlyList<JobInsertResult>> JobInsertManyAsync(JobInsertManyParams p, CancellationToken ct) => Inner.JobInsertManyAsync(p, ct);
+    /// <inheritdoc />
     public virtual Task<IReadOnlyList<ClaimedJob>> JobClaimAsync(JobClaimParams p, CancellationToken ct) => Inner.JobClaimAsync(p, ct);
+    /// <inheritdoc />
     public virtual Task<JobHeartbeatResult> JobHeartbeatAsync(JobHeartbeatParams p, CancellationToken ct) => Inner.JobHeartbeatAsync(p, ct);
+    /// <inheritdoc />
     public virtual Task<bool> JobProgressAsync(JobProgressParams p, CancellationToken ct) => Inner.JobProgressAsync(p, ct);
+    /// <inheritdoc />
     public virtual Task<IReadOnlyList<AppliedOutcome>> JobApplyOutcomesAsync(JobApplyOutcomesParams p, CancellationToken ct) => Inner.JobApplyOutcomesAsync(p, ct);
+    /// <inheritdoc />
     public virtual Task<JobCancelResult> JobCancelAsync(JobCancelParams p, CancellationToken ct) => Inner.JobCancelAsync(p, ct);
+    /// <inheritdoc />
     public virtual Task<JobRetryResult> JobRetryAsync(JobRetryParams p, CancellationToken ct) => Inner.JobRetryAsync(p, ct);
+    /// <inheritdoc />
     public virtual Task<Job?> JobGetAsync(long id, CancellationToken ct) => Inner.JobGetAsync(id, ct);
+    /// <inheritdoc />
     public virtual Task<IReadOnlyList<Job>> JobListAsync(JobListParams p, CancellationToken ct) => Inner.JobListAsync(p, ct);
+    /// <inheritdoc />
     public virtual Task<IReadOnlyList<QueueStats>> QueueStatsAsync(QueueStatsParams p, CancellationToken ct) => Inner.QueueStatsAsync(p, ct);
+    /// <inheritdoc />
     public virtual Task<IReadOnlyList<ExpiredJob>> JobListExpiredAsync(JobExpiredParams p, CancellationToken ct) => Inner.JobListExpiredAsync(p, ct);
+    /// <inheritdoc />
     public virtual Task<int> JobPromoteScheduledAsync(JobPromoteParams p, CancellationToken ct) => Inner.JobPromoteScheduledAsync(p, ct);
+    /// <inheritdoc />
     public virtual Task<int> JobPruneAsync(JobPruneParams p, CancellationToken ct) => Inner.JobPruneAsync(p, ct);
+    /// <inheritdoc />
     public virtual Task<int> WorkerPruneAsync(WorkerPruneParams p, CancellationToken ct) => Inner.WorkerPruneAsync(p, ct);
+    /// <inheritdoc />
     public virtual Task WorkerUpsertAsync(WorkerUpsertParams p, CancellationToken ct) => Inner.WorkerUpsertAsync(p, ct);
+    /// <inheritdoc />
     public virtual Task WorkerRemoveAsync(WorkerRemoveParams p, CancellationToken ct) => Inner.WorkerRemoveAsync(p, ct);
+    /// <inheritdoc />
     public virtual Task<IReadOnlyList<WorkerRecord>> WorkerListAsync(WorkerListParams p, CancellationToken ct) => Inner.WorkerListAsync(p, ct);
 }

@@ -3,10 +3,10 @@ using System.Text.Json;
 namespace Conveyor.Web;
 
 /// <summary>The HTTP shape of a job list page: newest first, <c>next</c> is the <c>after</c> of the next page.</summary>
-public sealed record JobPage(IReadOnlyList<Job> Jobs, long? Next);
+internal sealed record JobPage(IReadOnlyList<Job> Jobs, long? Next);
 
 /// <summary>The HTTP shape of queue statistics.</summary>
-public sealed record QueueView(string Queue, IReadOnlyDictionary<string, long> Counts, double? OldestWaitingSeconds, bool Paused)
+internal sealed record QueueView(string Queue, IReadOnlyDictionary<string, long> Counts, double? OldestWaitingSeconds, bool Paused)
 {
     public static QueueView From(QueueStats stats) => new(
         stats.Queue,
@@ -15,7 +15,7 @@ public sealed record QueueView(string Queue, IReadOnlyDictionary<string, long> C
         stats.Paused);
 }
 
-public sealed record EnqueueResponse(long Id, bool Duplicate);
+internal sealed record EnqueueResponse(long Id, bool Duplicate);
 
 /// <summary>Reads a job request from a JSON object: <c>{"kind", "args", "queue", "priority", "maxAttempts", "runAt", "delay", "uniqueKey", "tags", "batchId", "timeout"}</c>.</summary>
 internal static class JobRequestReader

@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Conveyor.Web;
 
+/// <summary>Maps Conveyor's HTTP API into any ASP.NET Core app.</summary>
 public static class ConveyorEndpoints
 {
     /// <summary>Largest accepted request body (a bulk enqueue of many jobs). Individual args are limited by MaxArgsBytes.</summary>

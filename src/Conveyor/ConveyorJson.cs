@@ -9,6 +9,7 @@ namespace Conveyor;
 /// </summary>
 public static class ConveyorJson
 {
+    /// <summary>The serializer options behind that shape.</summary>
     public static JsonSerializerOptions Options { get; } = Create();
 
     private static JsonSerializerOptions Create()

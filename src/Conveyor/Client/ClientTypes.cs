@@ -3,9 +3,13 @@ namespace Conveyor;
 /// <summary>Which jobs to list: every filter is optional; newest first, <see cref="Limit"/> at a time.</summary>
 public sealed record JobQuery
 {
+    /// <summary>Only jobs in this state.</summary>
     public JobState? State { get; init; }
+    /// <summary>Only jobs in this queue.</summary>
     public string? Queue { get; init; }
+    /// <summary>Only jobs of this kind.</summary>
     public string? Kind { get; init; }
+    /// <summary>Only jobs of this batch.</summary>
     public string? BatchId { get; init; }
 
     /// <summary>At most this many jobs (1 to 1000). Default 50.</summary>
@@ -18,6 +22,7 @@ public sealed record JobQuery
 /// <summary>What a cancel did.</summary>
 public enum CancelOutcome
 {
+    /// <summary>No job has this id.</summary>
     NotFound,
     /// <summary>The job was waiting and is now cancelled.</summary>
     Cancelled,
@@ -27,17 +32,23 @@ public enum CancelOutcome
     AlreadyFinished,
 }
 
+/// <summary>The result of a cancel.</summary>
+/// <param name="Outcome">What happened.</param>
 /// <param name="State">The job's state now (null when not found).</param>
 public sealed record CancelResult(CancelOutcome Outcome, JobState? State);
 
 /// <summary>What a retry did.</summary>
 public enum RetryOutcome
 {
+    /// <summary>No job has this id.</summary>
     NotFound,
+    /// <summary>The job is queued again.</summary>
     Retried,
     /// <summary>Only failed and cancelled jobs can be retried.</summary>
     NotRetryable,
 }
 
+/// <summary>The result of a retry.</summary>
+/// <param name="Outcome">What happened.</param>
 /// <param name="State">The job's state now (null when not found).</param>
 public sealed record RetryResult(RetryOutcome Outcome, JobState? State);

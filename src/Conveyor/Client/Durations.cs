@@ -9,6 +9,7 @@ public static partial class Durations
     [GeneratedRegex(@"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$", RegexOptions.IgnoreCase)]
     private static partial Regex Pattern();
 
+    /// <summary>Parses a duration; false when <paramref name="text"/> is not one.</summary>
     public static bool TryParse(string? text, out TimeSpan duration)
     {
         duration = default;
@@ -37,6 +38,7 @@ public static partial class Durations
             ? duration
             : throw new JobValidationException($"{what}: '{text}' is not a duration (use 500ms, 10s, 5m, 1h or 2d).");
 
+    /// <summary>The shortest of <c>500ms</c>, <c>1.5s</c>, <c>5m</c>, <c>2h</c>, <c>3d</c> that says it.</summary>
     public static string Format(TimeSpan duration) => duration switch
     {
         { TotalMilliseconds: < 1000 } => $"{duration.TotalMilliseconds:0}ms",

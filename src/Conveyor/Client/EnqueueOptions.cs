@@ -21,8 +21,11 @@ public sealed record EnqueueOptions
     /// <summary>While a job with this key is not finished, enqueueing another returns the existing one.</summary>
     public string? UniqueKey { get; init; }
 
+    /// <summary>Groups jobs for per-key limits.</summary>
     public string? ConcurrencyKey { get; init; }
+    /// <summary>The batch the job belongs to.</summary>
     public string? BatchId { get; init; }
+    /// <summary>Free labels (each 1 to 100 characters).</summary>
     public IReadOnlyList<string>? Tags { get; init; }
 
     /// <summary>Per-job attempt timeout, overriding the kind's.</summary>
@@ -30,7 +33,12 @@ public sealed record EnqueueOptions
 }
 
 /// <summary>An untyped enqueue: a kind string and its args as JSON text (the HTTP API and CLI use this).</summary>
+/// <param name="Kind">Which handler runs it.</param>
+/// <param name="ArgsJson">Its arguments as JSON (null: <c>{}</c>).</param>
+/// <param name="Options">How and when it runs.</param>
 public sealed record JobRequest(string Kind, string? ArgsJson = null, EnqueueOptions? Options = null);
 
+/// <summary>What an enqueue did.</summary>
+/// <param name="Id">The new job, or the live holder of its unique key.</param>
 /// <param name="Duplicate">True when the unique key was held by a live job; <paramref name="Id"/> is that job.</param>
 public readonly record struct EnqueueResult(long Id, bool Duplicate);

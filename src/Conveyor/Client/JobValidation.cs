@@ -11,19 +11,23 @@ public class JobValidationException(string message) : ArgumentException(message)
 public sealed class UnknownJobKindException(string kind)
     : JobValidationException($"Unknown job kind '{kind}': no handler for it is registered in this process.")
 {
+    /// <summary>The kind asked for.</summary>
     public string Kind { get; } = kind;
 }
 
 /// <summary>The checks every enqueue path shares (C#, HTTP, CLI), so that they all refuse the same input.</summary>
 public static partial class JobValidation
 {
+    /// <summary>The longest kind, queue or batch id.</summary>
     public const int MaxNameLength = 200;
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
     private static partial Regex NamePattern();
 
+    /// <summary>Throws <see cref="JobValidationException"/> unless <paramref name="kind"/> is a valid kind name.</summary>
     public static void ValidateKind(string? kind) => ValidateName(kind, "kind");
 
+    /// <summary>Throws <see cref="JobValidationException"/> unless <paramref name="queue"/> is a valid queue name.</summary>
     public static void ValidateQueue(string? queue) => ValidateName(queue, "queue");
 
     private static void ValidateName(string? value, string what)
@@ -55,6 +59,7 @@ public static partial class JobValidation
         }
     }
 
+    /// <summary>Throws <see cref="JobValidationException"/> naming the first bad enqueue option.</summary>
     public static void ValidateOptions(EnqueueOptions options)
     {
         if (options.MaxAttempts is < 1)

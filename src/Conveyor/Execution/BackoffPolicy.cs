@@ -5,8 +5,13 @@ namespace Conveyor;
 /// spread by ±Jitter so that jobs that failed together do not retry together.
 /// Default: 1 s, x2, capped at 1 h, ±20 % — ten attempts span about 17 minutes.
 /// </summary>
+/// <param name="Base">The first delay.</param>
+/// <param name="Factor">Each delay is this times the one before.</param>
+/// <param name="Max">No delay is longer.</param>
+/// <param name="Jitter">Spread, 0 to 1 (0.2: ±20 %).</param>
 public sealed record BackoffPolicy(TimeSpan Base, double Factor, TimeSpan Max, double Jitter)
 {
+    /// <summary>1 s, x2, capped at 1 h, ±20 %.</summary>
     public static BackoffPolicy Default { get; } = new(TimeSpan.FromSeconds(1), 2.0, TimeSpan.FromHours(1), 0.2);
 
     /// <summary>The delay before the attempt after <paramref name="failedAttempt"/> (1-based).</summary>
@@ -20,6 +25,7 @@ public sealed record BackoffPolicy(TimeSpan Base, double Factor, TimeSpan Max, d
         return TimeSpan.FromSeconds(Math.Max(0, seconds));
     }
 
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the bad value.</summary>
     public void Validate()
     {
         if (Base < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(Base), "Back-off base must not be negative.");

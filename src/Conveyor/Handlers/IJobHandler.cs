@@ -8,6 +8,7 @@ namespace Conveyor;
 /// </summary>
 public interface IJobHandler<TArgs>
 {
+    /// <summary>Runs one attempt; <paramref name="ct"/> fires on cancellation, timeout and shutdown.</summary>
     Task<JobResult> HandleAsync(JobContext<TArgs> job, CancellationToken ct);
 }
 
@@ -15,8 +16,11 @@ public interface IJobHandler<TArgs>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false)]
 public sealed class JobKindAttribute(string kind) : Attribute
 {
+    /// <summary>The stable kind string.</summary>
     public string Kind { get; } = kind;
+    /// <summary>Attempts before the job fails (0: the default).</summary>
     public int MaxAttempts { get; init; }
+    /// <summary>Per-attempt timeout in seconds (0: none).</summary>
     public double TimeoutSeconds { get; init; }
 }
 
@@ -26,5 +30,6 @@ public class JobPermanentFailureException(string message, Exception? inner = nul
 /// <summary>Thrown by a handler: run the job again after <see cref="Delay"/> without charging an attempt.</summary>
 public class JobSnoozeException(TimeSpan delay) : Exception($"Snoozed for {delay}.")
 {
+    /// <summary>How long until the job runs again.</summary>
     public TimeSpan Delay { get; } = delay;
 }

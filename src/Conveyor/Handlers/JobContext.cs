@@ -16,16 +16,23 @@ public sealed class JobContext<TArgs>
         CancellationToken = cancellationToken;
     }
 
+    /// <summary>The job's arguments.</summary>
     public TArgs Args { get; }
+    /// <summary>The identity of this attempt.</summary>
     public JobAttemptInfo Info { get; }
+    /// <summary>The job's id: key side effects by it, since a job may run more than once.</summary>
     public long JobId => Info.JobId;
+    /// <summary>The job's kind.</summary>
     public string Kind => Info.Kind;
+    /// <summary>The job's queue.</summary>
     public string Queue => Info.Queue;
     /// <summary>1 for the first attempt.</summary>
     public int Attempt => Info.Attempt;
+    /// <summary>The attempt budget.</summary>
     public int MaxAttempts => Info.MaxAttempts;
     /// <summary>The worker process running this attempt.</summary>
     public string WorkerId => Info.WorkerId;
+    /// <summary>A logger for this kind.</summary>
     public ILogger Logger { get; }
 
     /// <summary>Cancelled on job cancellation, timeout, or worker shutdown (the same token the handler receives).</summary>
@@ -47,6 +54,14 @@ public sealed class JobContext<TArgs>
 }
 
 /// <summary>The identity of one attempt.</summary>
+/// <param name="JobId">The job.</param>
+/// <param name="Kind">Its kind.</param>
+/// <param name="Queue">Its queue.</param>
+/// <param name="Attempt">This attempt, 1-based.</param>
+/// <param name="MaxAttempts">The attempt budget.</param>
+/// <param name="CreatedAt">When it was enqueued.</param>
+/// <param name="BatchId">Its batch.</param>
+/// <param name="WorkerId">The worker running this attempt.</param>
 public sealed record JobAttemptInfo(long JobId, string Kind, string Queue, int Attempt, int MaxAttempts, DateTimeOffset CreatedAt, string? BatchId, string WorkerId);
 
 internal interface IProgressSink

@@ -32,9 +32,13 @@ public sealed class JobKindRegistration
         Invoke = invoke;
     }
 
+    /// <summary>The stable kind string.</summary>
     public string Kind { get; }
+    /// <summary>The handler's args type.</summary>
     public Type ArgsType { get; }
+    /// <summary>The handler.</summary>
     public Type HandlerType { get; }
+    /// <summary>The kind's own settings.</summary>
     public JobKindOptions Options { get; }
     internal JobInvoker Invoke { get; }
 }

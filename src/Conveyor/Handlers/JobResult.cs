@@ -1,11 +1,17 @@
 namespace Conveyor;
 
+/// <summary>How an attempt ended, as a handler says it.</summary>
 public enum JobResultKind
 {
+    /// <summary>Done, with an optional result.</summary>
     Completed,
+    /// <summary>This attempt failed; run again while attempts remain.</summary>
     Retry,
+    /// <summary>Not now; run again later without charging an attempt.</summary>
     Snooze,
+    /// <summary>End the job as cancelled.</summary>
     Cancel,
+    /// <summary>End the job as failed, whatever attempts remain.</summary>
     Discard,
 }
 
@@ -20,6 +26,7 @@ public readonly record struct JobResult
         Reason = reason;
     }
 
+    /// <summary>How the attempt ended.</summary>
     public JobResultKind Kind { get; }
 
     /// <summary>For <see cref="JobResultKind.Completed"/>: the result stored as JSON (null: none).</summary>
@@ -28,6 +35,7 @@ public readonly record struct JobResult
     /// <summary>For retry (null: the kind's back-off) and snooze.</summary>
     public TimeSpan? Delay { get; }
 
+    /// <summary>Why (retry, cancel, discard): recorded with the job.</summary>
     public string? Reason { get; }
 
     /// <summary>Done; <paramref name="value"/> (any JSON-serialisable object) is stored as the result.</summary>

@@ -3,6 +3,7 @@ namespace Conveyor.Storage;
 /// <summary>Why an attempt ended: every outcome has one, named here and nowhere else.</summary>
 public enum OutcomeReason
 {
+    /// <summary>The handler finished.</summary>
     Completed,
     /// <summary>Failed with attempts left: scheduled again after a back-off.</summary>
     Retried,
@@ -12,6 +13,7 @@ public enum OutcomeReason
     Discarded,
     /// <summary>Asked to run later; the attempt is not charged.</summary>
     Snoozed,
+    /// <summary>Cancelled by a request or by the handler.</summary>
     Cancelled,
     /// <summary>Given back unfinished at shutdown: queued at once, the attempt not charged.</summary>
     HandedBack,
@@ -35,10 +37,15 @@ public sealed record AttemptOutcome
         State = state;
     }
 
+    /// <summary>The attempt this outcome ends.</summary>
     public JobLease Lease { get; }
+    /// <summary>The job.</summary>
     public long Id => Lease.Id;
+    /// <summary>The attempt.</summary>
     public int Attempt => Lease.Attempt;
+    /// <summary>The worker that held the attempt.</summary>
     public string WorkerId { get; }
+    /// <summary>Why the attempt ended.</summary>
     public OutcomeReason Reason { get; }
 
     /// <summary>The state the job moves to (a job asked to cancel that would run again ends cancelled instead).</summary>
@@ -62,6 +69,7 @@ public sealed record AttemptOutcome
     /// <summary>The final progress, written with the outcome (null: keep what is stored).</summary>
     public JobProgress? Progress { get; init; }
 
+    /// <summary>Done; <paramref name="result"/> (JSON text) is stored.</summary>
     public static AttemptOutcome Completed(JobLease lease, string workerId, string? result) =>
         new(lease, workerId, OutcomeReason.Completed, JobState.Completed) { Result = result };
 
@@ -69,15 +77,19 @@ public sealed record AttemptOutcome
     public static AttemptOutcome Retried(JobLease lease, string workerId, JobError error, TimeSpan delay, OutcomeReason reason = OutcomeReason.Retried) =>
         new(lease, workerId, reason, JobState.Scheduled) { Error = error, Delay = delay };
 
+    /// <summary>Failed for good.</summary>
     public static AttemptOutcome Failed(JobLease lease, string workerId, JobError error, OutcomeReason reason = OutcomeReason.Failed) =>
         new(lease, workerId, reason, JobState.Failed) { Error = error };
 
+    /// <summary>Runs again after <paramref name="delay"/>; the attempt is not charged.</summary>
     public static AttemptOutcome Snoozed(JobLease lease, string workerId, TimeSpan delay) =>
         new(lease, workerId, OutcomeReason.Snoozed, JobState.Scheduled) { Delay = delay, RefundAttempt = true };
 
+    /// <summary>Ends cancelled.</summary>
     public static AttemptOutcome Cancelled(JobLease lease, string workerId, JobError error) =>
         new(lease, workerId, OutcomeReason.Cancelled, JobState.Cancelled) { Error = error };
 
+    /// <summary>Given back at shutdown: queued at once, the attempt not charged.</summary>
     public static AttemptOutcome HandedBack(JobLease lease, string workerId) =>
         new(lease, workerId, OutcomeReason.HandedBack, JobState.Queued) { Delay = TimeSpan.Zero, RefundAttempt = true };
 

@@ -18,6 +18,7 @@ public interface IJobNotifier
     /// <summary>Calls <paramref name="onPayload"/> for every message on <paramref name="topic"/> until disposed.</summary>
     IDisposable Listen(string topic, Action<string> onPayload);
 
+    /// <summary>Stops listening.</summary>
     Task StopAsync(CancellationToken ct);
 }
 
@@ -32,7 +33,7 @@ public static class NotifierTopics
 }
 
 /// <summary>A control message: <c>{"action":"cancel","jobId":42}</c>.</summary>
-public sealed record ControlMessage(string Action, long? JobId = null)
+internal sealed record ControlMessage(string Action, long? JobId = null)
 {
     public const string Cancel = "cancel";
 

@@ -7,7 +7,18 @@ namespace Conveyor.Storage;
 // run_at, stale workers) never depend on which machine's clock is right. Tests pass a time to fix it.
 
 /// <summary>One job to insert, already validated by the client.</summary>
+/// <param name="Kind">Which handler runs it.</param>
+/// <param name="Queue">Where it waits.</param>
+/// <param name="Args">Its arguments as JSON text.</param>
+/// <param name="Priority">Higher runs first within the queue.</param>
+/// <param name="MaxAttempts">Attempts before it fails.</param>
 /// <param name="RunAt">Earliest start; null: now on the store's clock, plus <paramref name="Delay"/>.</param>
+/// <param name="UniqueKey">Held by at most one unfinished job.</param>
+/// <param name="ConcurrencyKey">Groups jobs for per-key limits.</param>
+/// <param name="BatchId">The batch it belongs to.</param>
+/// <param name="Tags">Free labels.</param>
+/// <param name="Timeout">Per-attempt timeout.</param>
+/// <param name="Delay">With no <paramref name="RunAt"/>: how long after the store's now it may start.</param>
 public sealed record JobInsertRow(
     string Kind,
     string Queue,
@@ -22,16 +33,36 @@ public sealed record JobInsertRow(
     TimeSpan? Timeout = null,
     TimeSpan? Delay = null);
 
+/// <summary>Inserts many jobs in one round trip.</summary>
+/// <param name="Jobs">The rows, in request order.</param>
+/// <param name="Now">The time to stamp (null: the store's clock).</param>
 /// <param name="Transaction">The application's own open transaction: the jobs exist if and only if it commits. Null: the store commits them.</param>
 public sealed record JobInsertManyParams(IReadOnlyList<JobInsertRow> Jobs, DateTimeOffset? Now = null, DbTransaction? Transaction = null);
 
+/// <summary>What one insert did.</summary>
+/// <param name="Id">The new job, or the live holder of its unique key.</param>
 /// <param name="Duplicate">True when a live job already held the unique key; <paramref name="Id"/> is then that job's id.</param>
 public readonly record struct JobInsertResult(long Id, bool Duplicate);
 
+/// <summary>Claims ready jobs for one worker.</summary>
+/// <param name="WorkerId">Who claims.</param>
+/// <param name="Queues">Which queues to take from.</param>
+/// <param name="Max">At most this many jobs.</param>
 /// <param name="Lease">How long the claim holds each job without a heartbeat.</param>
+/// <param name="Now">What counts as due (null: the store's clock).</param>
 public sealed record JobClaimParams(string WorkerId, IReadOnlyList<string> Queues, int Max, TimeSpan Lease, DateTimeOffset? Now = null);
 
 /// <summary>A job handed to one worker for one attempt. (Id, Attempt, WorkerId) is the lease token.</summary>
+/// <param name="Id">The job.</param>
+/// <param name="Queue">Its queue.</param>
+/// <param name="Kind">Its kind.</param>
+/// <param name="Args">Its arguments as JSON text.</param>
+/// <param name="Attempt">This attempt, 1-based.</param>
+/// <param name="MaxAttempts">The attempt budget.</param>
+/// <param name="Priority">Its priority.</param>
+/// <param name="CreatedAt">When it was enqueued.</param>
+/// <param name="BatchId">Its batch.</param>
+/// <param name="Timeout">Its own per-attempt timeout, if any.</param>
 public sealed record ClaimedJob(
     long Id,
     string Queue,
@@ -49,25 +80,49 @@ public sealed record ClaimedJob(
 }
 
 /// <summary>The lease token of one running attempt.</summary>
+/// <param name="Id">The job.</param>
+/// <param name="Attempt">The attempt that holds it.</param>
 public readonly record struct JobLease(long Id, int Attempt);
 
+/// <summary>Extends a worker's leases.</summary>
+/// <param name="WorkerId">Whose leases.</param>
+/// <param name="Jobs">The attempts it runs.</param>
+/// <param name="Lease">The new lease length from now.</param>
+/// <param name="Now">Null: the store's clock.</param>
 public sealed record JobHeartbeatParams(string WorkerId, IReadOnlyList<JobLease> Jobs, TimeSpan Lease, DateTimeOffset? Now = null);
 
-/// <param name="CancelRequested">Jobs still held whose cancellation was asked for.</param>
-/// <param name="Lost">Jobs this worker no longer holds (rescued, or finished by someone else).</param>
+/// <summary>What a heartbeat found.</summary>
+/// <param name="CancelRequested">Attempts still held whose cancellation was asked for.</param>
+/// <param name="Lost">Attempts this worker no longer holds (rescued, or finished by someone else).</param>
 public sealed record JobHeartbeatResult(IReadOnlyList<JobLease> CancelRequested, IReadOnlyList<JobLease> Lost);
 
+/// <summary>A running attempt's progress.</summary>
+/// <param name="Id">The job.</param>
+/// <param name="Attempt">The attempt reporting.</param>
+/// <param name="WorkerId">The worker running it.</param>
+/// <param name="Progress">The values to store.</param>
 public sealed record JobProgressParams(long Id, int Attempt, string WorkerId, JobProgress Progress);
 
+/// <summary>Applies attempt outcomes in one statement.</summary>
+/// <param name="Outcomes">Each fenced by its lease token.</param>
+/// <param name="Now">Finish times and delays count from here (null: the store's clock).</param>
 public sealed record JobApplyOutcomesParams(IReadOnlyList<AttemptOutcome> Outcomes, DateTimeOffset? Now = null);
 
 /// <summary>An outcome the store applied: the job's new state and its queue (to wake its workers).</summary>
+/// <param name="Id">The job.</param>
+/// <param name="Queue">Its queue.</param>
+/// <param name="State">Its state now.</param>
 public readonly record struct AppliedOutcome(long Id, string Queue, JobState State);
 
+/// <summary>Cancels one job.</summary>
+/// <param name="Id">The job.</param>
+/// <param name="Now">Null: the store's clock.</param>
 public sealed record JobCancelParams(long Id, DateTimeOffset? Now = null);
 
+/// <summary>What a cancel did.</summary>
 public enum JobCancelOutcome
 {
+    /// <summary>No job has this id.</summary>
     NotFound,
     /// <summary>The job was waiting and is now cancelled.</summary>
     Cancelled,
@@ -77,32 +132,64 @@ public enum JobCancelOutcome
     AlreadyFinished,
 }
 
+/// <summary>The result of a cancel.</summary>
+/// <param name="Outcome">What happened.</param>
 /// <param name="State">The job's state after the call (null when not found).</param>
 public sealed record JobCancelResult(JobCancelOutcome Outcome, JobState? State);
 
+/// <summary>Retries one failed or cancelled job.</summary>
+/// <param name="Id">The job.</param>
+/// <param name="Now">Null: the store's clock.</param>
 public sealed record JobRetryParams(long Id, DateTimeOffset? Now = null);
 
+/// <summary>What a retry did.</summary>
 public enum JobRetryOutcome
 {
+    /// <summary>No job has this id.</summary>
     NotFound,
+    /// <summary>The job is queued again.</summary>
     Retried,
     /// <summary>Only failed and cancelled jobs can be retried.</summary>
     NotRetryable,
 }
 
+/// <summary>The result of a retry.</summary>
+/// <param name="Outcome">What happened.</param>
 /// <param name="State">The job's state after the call (null when not found).</param>
 public sealed record JobRetryResult(JobRetryOutcome Outcome, JobState? State);
 
+/// <summary>Lists running jobs whose lease expired.</summary>
+/// <param name="Limit">At most this many.</param>
+/// <param name="Now">Expired before this (null: the store's clock).</param>
 public sealed record JobExpiredParams(int Limit, DateTimeOffset? Now = null);
 
+/// <summary>A running attempt whose worker stopped heartbeating.</summary>
+/// <param name="Id">The job.</param>
+/// <param name="Attempt">The attempt that holds it.</param>
+/// <param name="MaxAttempts">The attempt budget.</param>
+/// <param name="WorkerId">The worker that was running it.</param>
+/// <param name="Kind">Its kind (for its back-off).</param>
 public sealed record ExpiredJob(long Id, int Attempt, int MaxAttempts, string WorkerId, string Kind);
 
+/// <summary>Moves due scheduled jobs to queued.</summary>
+/// <param name="Limit">At most this many.</param>
+/// <param name="Now">Due by this (null: the store's clock).</param>
 public sealed record JobPromoteParams(int Limit, DateTimeOffset? Now = null);
 
+/// <summary>Deletes one batch of old finished jobs.</summary>
 /// <param name="CompletedRetention">Completed jobs finished longer ago than this go.</param>
 /// <param name="FailedRetention">Failed and cancelled jobs finished longer ago than this go.</param>
+/// <param name="BatchSize">At most this many.</param>
+/// <param name="Now">Null: the store's clock.</param>
 public sealed record JobPruneParams(TimeSpan CompletedRetention, TimeSpan FailedRetention, int BatchSize, DateTimeOffset? Now = null);
 
+/// <summary>Which jobs to list, newest first.</summary>
+/// <param name="State">Only this state.</param>
+/// <param name="Queue">Only this queue.</param>
+/// <param name="Kind">Only this kind.</param>
+/// <param name="BatchId">Only this batch.</param>
+/// <param name="Limit">At most this many.</param>
+/// <param name="AfterId">Only ids below this one (the next page).</param>
 public sealed record JobListParams(
     JobState? State = null,
     string? Queue = null,
@@ -111,19 +198,41 @@ public sealed record JobListParams(
     int Limit = 50,
     long? AfterId = null);
 
+/// <summary>Per-queue statistics.</summary>
+/// <param name="Now">Ages are measured to this (null: the store's clock).</param>
 public sealed record QueueStatsParams(DateTimeOffset? Now = null);
 
 /// <summary>One worker process as it reports itself.</summary>
+/// <param name="Id">The worker id.</param>
+/// <param name="Host">Its machine.</param>
+/// <param name="Pid">Its process id.</param>
+/// <param name="Queues">The queues it works.</param>
+/// <param name="Concurrency">Its slots.</param>
+/// <param name="Running">Attempts it runs now.</param>
+/// <param name="Now">Last seen (and started, on creation) at this time (null: the store's clock).</param>
 public sealed record WorkerUpsertParams(string Id, string Host, int Pid, IReadOnlyList<string> Queues, int Concurrency, int Running, DateTimeOffset? Now = null);
 
+/// <summary>Removes a worker's record.</summary>
+/// <param name="Id">The worker id.</param>
 public sealed record WorkerRemoveParams(string Id);
 
+/// <summary>Lists worker records (room for filters to come).</summary>
 public sealed record WorkerListParams;
 
+/// <summary>Removes stale worker records.</summary>
 /// <param name="StaleAfter">Records not seen for this long are removed.</param>
+/// <param name="Now">Null: the store's clock.</param>
 public sealed record WorkerPruneParams(TimeSpan StaleAfter, DateTimeOffset? Now = null);
 
 /// <summary>One worker process as it last reported itself.</summary>
+/// <param name="Id">The worker id.</param>
+/// <param name="Host">Its machine.</param>
+/// <param name="Pid">Its process id.</param>
+/// <param name="Queues">The queues it works.</param>
+/// <param name="Concurrency">Its slots.</param>
+/// <param name="StartedAt">When it first reported.</param>
+/// <param name="LastSeenAt">When it last reported.</param>
+/// <param name="Running">Attempts it ran at its last report.</param>
 public sealed record WorkerRecord(
     string Id,
     string Host,

@@ -5,14 +5,14 @@
 WITH clock AS (SELECT coalesce(@now::timestamptz, now()) AS now)
 INSERT INTO conveyor.jobs (queue, kind, args, state, priority, max_attempts, run_at, created_at,
                            unique_key, concurrency_key, batch_id, tags, timeout)
-SELECT t.queue, t.kind, t.args::jsonb, CASE WHEN t.start > clock.now THEN 'scheduled' ELSE 'queued' END, t.priority,
+SELECT t.queue, t.kind, t.args, CASE WHEN t.start > clock.now THEN 'scheduled' ELSE 'queued' END, t.priority,
        t.max_attempts, t.start, clock.now, t.unique_key, t.concurrency_key, t.batch_id,
-       ARRAY(SELECT jsonb_array_elements_text(t.tags::jsonb)), make_interval(secs => t.timeout)
+       ARRAY(SELECT jsonb_array_elements_text(t.tags)), make_interval(secs => t.timeout)
 FROM clock, LATERAL (
     SELECT r.*, coalesce(r.run_at, clock.now + make_interval(secs => coalesce(r.delay, 0))) AS start
     FROM ROWS FROM (jsonb_to_recordset(@jobs::jsonb) AS (
-        queue text, kind text, args text, priority integer, max_attempts integer, run_at timestamptz, delay float8,
-        unique_key text, concurrency_key text, batch_id text, tags text, timeout float8)) WITH ORDINALITY
+        queue text, kind text, args jsonb, priority integer, max_attempts integer, run_at timestamptz, delay float8,
+        unique_key text, concurrency_key text, batch_id text, tags jsonb, timeout float8)) WITH ORDINALITY
         AS r(queue, kind, args, priority, max_attempts, run_at, delay, unique_key, concurrency_key, batch_id, tags, timeout, ord)
 ) AS t
 ORDER BY t.ord

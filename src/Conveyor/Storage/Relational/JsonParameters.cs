@@ -14,7 +14,9 @@ internal static class JsonParameters
     {
         w.WriteString("queue", j.Queue);
         w.WriteString("kind", j.Kind);
-        w.WriteString("args", j.Args);
+        // Raw: args were validated (and compacted) by the client; the database parses them once, with the batch.
+        w.WritePropertyName("args");
+        w.WriteRawValue(j.Args, skipInputValidation: true);
         w.WriteNumber("priority", j.Priority);
         w.WriteNumber("max_attempts", j.MaxAttempts);
         Optional(w, "run_at", j.RunAt is { } runAt ? StoreTime.ToText(runAt) : null);
@@ -22,7 +24,10 @@ internal static class JsonParameters
         Optional(w, "unique_key", j.UniqueKey);
         Optional(w, "concurrency_key", j.ConcurrencyKey);
         Optional(w, "batch_id", j.BatchId);
-        w.WriteString("tags", Strings(j.Tags ?? []));
+        w.WriteStartArray("tags");
+        foreach (var tag in j.Tags ?? [])
+            w.WriteStringValue(tag);
+        w.WriteEndArray();
         Optional(w, "timeout", j.Timeout?.TotalSeconds);
     });
 

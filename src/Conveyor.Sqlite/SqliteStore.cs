@@ -72,17 +72,12 @@ internal sealed class SqliteDialect : SqlDialect
             await connection.DisposeAsync();
             throw new StoreUnavailableException($"Cannot open SQLite database '{_path}': {ex.Message}", ex);
         }
-        AddFunctions(connection);
         // Per connection; journal_mode=WAL is persistent and set when migrating.
         await using var pragma = connection.CreateCommand();
         pragma.CommandText = $"PRAGMA busy_timeout = {BusyTimeoutMs}; PRAGMA synchronous = NORMAL;";
         await pragma.ExecuteNonQueryAsync(ct);
         return connection;
     }
-
-    /// <summary>Times are fixed-width text; SQLite's own date functions stop at milliseconds, which would break text order.</summary>
-    private static void AddFunctions(SqliteConnection connection) =>
-        connection.CreateFunction("conveyor_time_add", (string time, double seconds) => StoreTime.ToText(StoreTime.Parse(time).AddSeconds(seconds)), isDeterministic: true);
 
     public override async ValueTask<IDisposable?> EnterWriteAsync(CancellationToken ct)
     {
@@ -98,7 +93,6 @@ internal sealed class SqliteDialect : SqlDialect
     {
         var connection = (transaction as SqliteTransaction ?? throw new ArgumentException($"The SQLite store needs a SqliteTransaction, not {transaction.GetType().Name}.", nameof(transaction)))
             .Connection ?? throw new ArgumentException("The transaction has already completed.", nameof(transaction));
-        AddFunctions(connection);
         return connection;
     }
 

@@ -3,12 +3,14 @@
 -- The ready marker below becomes one job_claim_ready.sql per queue, joined by UNION ALL: with one queue per subquery the
 -- planner walks the partial index conveyor_jobs_ready in claim order and stops after @max rows; with
 -- "queue IN (...)" it read every queued row and sorted them (4 ms a claim at 20,000 queued jobs).
+-- Times are fixed-width UTC text; SQLite's date arithmetic has millisecond precision, padded to the column's
+-- microseconds ('000Z') so that text order stays time order.
 UPDATE conveyor_jobs
 SET state = 'running',
     attempt = attempt + 1,
     worker_id = @worker_id,
     started_at = @now,
-    lease_until = conveyor_time_add(@now, @lease)
+    lease_until = strftime('%Y-%m-%dT%H:%M:%f000Z', @now, printf('%+.3f seconds', @lease))
 WHERE id IN (
     SELECT id FROM ({ready})
     ORDER BY priority DESC, run_at, id

@@ -7,7 +7,7 @@ SELECT queue, kind, args, CASE WHEN run_at > @now THEN 'scheduled' ELSE 'queued'
        run_at, @now, unique_key, concurrency_key, batch_id, tags, timeout
 FROM (SELECT key AS ord, value ->> 'queue' AS queue, value ->> 'kind' AS kind, value -> 'args' AS args,
              value ->> 'priority' AS priority, value ->> 'max_attempts' AS max_attempts,
-             coalesce(value ->> 'run_at', conveyor_time_add(@now, coalesce(value ->> 'delay', 0))) AS run_at,
+             coalesce(value ->> 'run_at', strftime('%Y-%m-%dT%H:%M:%f000Z', @now, printf('%+.3f seconds', coalesce(value ->> 'delay', 0)))) AS run_at,
              value ->> 'unique_key' AS unique_key, value ->> 'concurrency_key' AS concurrency_key,
              value ->> 'batch_id' AS batch_id, value -> 'tags' AS tags, value ->> 'timeout' AS timeout
       FROM json_each(@jobs))

@@ -1,1 +1,1 @@
-INSERT INTO conveyor_migrations (version, name, applied_at) VALUES (@version, @name, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+INSERT INTO conveyor_migrations (version, name, applied_at) VALUES (@version, @name, strftime('%Y-%m-%dT%H:%M:%f000Z', 'now'));

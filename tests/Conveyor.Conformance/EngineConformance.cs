@@ -193,12 +193,14 @@ public abstract class EngineConformance<TFactory> : IAsyncLifetime where TFactor
     {
         var host = await StartAsync(await CreateStoreAsync());
         var id = (await host.Client.EnqueueAsync(new RecordArgs(7), new EnqueueOptions { Delay = TimeSpan.FromMilliseconds(300) })).Id;
-        var scheduled = await host.Client.GetAsync(id);
-        Assert.Equal(JobState.Scheduled, scheduled!.State);
-        Assert.Equal("test.record", scheduled.Kind);
+        var enqueued = await host.Client.GetAsync(id);
+        Assert.Equal("test.record", enqueued!.Kind);
+        // The delay counts from the store's now (SQLite's arithmetic keeps milliseconds); no assumption about how
+        // quickly this test reads the job back.
+        Assert.InRange(enqueued.RunAt - enqueued.CreatedAt, TimeSpan.FromMilliseconds(299), TimeSpan.FromMilliseconds(301));
         var job = await WaitAsync(host, id);
         Assert.Equal(JobState.Completed, job.State);
-        Assert.True(job.StartedAt >= job.CreatedAt.AddMilliseconds(300));
+        Assert.True(job.StartedAt >= job.RunAt, $"started {job.StartedAt:O} before its run_at {job.RunAt:O}");
     }
 
     [StoreFact]

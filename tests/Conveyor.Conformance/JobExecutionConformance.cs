@@ -47,6 +47,18 @@ public abstract class JobExecutionConformance<TFactory> : StoreConformance<TFact
     }
 
     [StoreFact]
+    public async Task A_job_without_delay_or_run_at_is_queued_at_the_stores_now()
+    {
+        var now = T0.AddTicks(9_990); // 999 microseconds: not a whole millisecond
+        var id = await InsertAsync(new JobInsertRow("k", "default", "{}", 0, 3), now);
+        var job = await GetAsync(id);
+        Assert.Equal((JobState.Queued, now, now), (job.State, job.RunAt, job.CreatedAt));
+        Assert.Single(await ClaimAsync(now: now));
+        await ApplyAsync(now, AttemptOutcome.HandedBack(L(id), "w1"));
+        Assert.Equal((JobState.Queued, now), ((await GetAsync(id)).State, (await GetAsync(id)).RunAt));
+    }
+
+    [StoreFact]
     public async Task Future_jobs_are_scheduled_and_not_claimed_until_due()
     {
         var id = await InsertAsync(Row(runAt: T0.AddMinutes(5)));

@@ -6,7 +6,7 @@ UPDATE conveyor_jobs AS j
 SET state = CASE WHEN j.cancel_requested_at IS NOT NULL AND o.state IN ('scheduled', 'queued') THEN 'cancelled' ELSE o.state END,
     attempt = j.attempt - o.refund,
     result = o.result,
-    run_at = CASE WHEN o.delay IS NULL THEN j.run_at ELSE strftime('%Y-%m-%dT%H:%M:%f000Z', @now, printf('%+.3f seconds', o.delay)) END,
+    run_at = CASE WHEN o.delay IS NULL THEN j.run_at WHEN o.delay = 0 THEN @now ELSE strftime('%Y-%m-%dT%H:%M:%f000Z', @now, printf('%+.3f seconds', o.delay)) END,
     finished_at = CASE WHEN o.state IN ('completed', 'failed', 'cancelled') OR j.cancel_requested_at IS NOT NULL THEN @now END,
     lease_until = NULL,
     worker_id = CASE WHEN o.state IN ('completed', 'failed', 'cancelled') THEN j.worker_id END,

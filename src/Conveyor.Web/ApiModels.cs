@@ -15,7 +15,8 @@ internal sealed record QueueView(string Queue, IReadOnlyDictionary<string, long>
         stats.Paused);
 }
 
-internal sealed record EnqueueResponse(long Id, bool Duplicate);
+/// <summary>What an enqueue answers: the job's id, its state, and whether it was already there (a held unique key).</summary>
+internal sealed record EnqueueResponse(long Id, JobState? State, bool Duplicate);
 
 /// <summary>Reads a job request from a JSON object: <c>{"kind", "args", "queue", "priority", "maxAttempts", "runAt", "delay", "uniqueKey", "tags", "batchId", "timeout"}</c>.</summary>
 internal static class JobRequestReader

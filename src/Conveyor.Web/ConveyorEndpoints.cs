@@ -4,15 +4,23 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Conveyor.Web;
 
 /// <summary>Maps Conveyor's HTTP API into any ASP.NET Core app.</summary>
 public static class ConveyorEndpoints
 {
-    /// <summary>Largest accepted request body (a bulk enqueue of many jobs). Individual args are limited by MaxArgsBytes.</summary>
-    private const long MaxBodyBytes = 64L * 1024 * 1024;
+    /// <summary>Largest accepted bulk-enqueue body. Individual args are limited by MaxArgsBytes.</summary>
+    private const long MaxBulkBodyBytes = 64L * 1024 * 1024;
+
+    /// <summary>What a single job's body may add to its args (kind, queue, options).</summary>
+    private const long SingleJobOverheadBytes = 64 * 1024;
+
     private const int MaxBulkJobs = 10_000;
+
+    /// <summary>The most jobs one list page returns; a larger <c>limit</c> is clamped to it.</summary>
+    private const int MaxPageSize = 500;
 
     /// <summary>
     /// Maps Conveyor's HTTP API: jobs, queues and health. Errors are RFC 7807 problem details.
@@ -33,39 +41,54 @@ public static class ConveyorEndpoints
         api.MapPost("/jobs/{id:long}/retry", RetryAsync);
         api.MapGet("/queues", QueuesAsync);
         api.MapGet("/workers", WorkersAsync);
-        endpoints.MapGet("/healthz", HealthAsync);
+        endpoints.MapGet("/healthz", () => Json(new { status = "ok" }));
+        endpoints.MapGet("/readyz", ReadyAsync);
         return endpoints;
     }
 
     private static IResult Json(object value, int status = StatusCodes.Status200OK) =>
         Results.Json(value, ConveyorJson.Options, statusCode: status);
 
-    private static async Task<JsonElement> ReadBodyAsync(HttpRequest request, CancellationToken ct)
+    /// <summary>
+    /// Reads a JSON body of at most <paramref name="maxBytes"/>: a declared length over it is refused before anything is
+    /// read, and a chunked body is cut off where it passes it (413 either way). JSON nested deeper than 64 is 400.
+    /// </summary>
+    private static async Task<JsonElement> ReadBodyAsync(HttpRequest request, long maxBytes, CancellationToken ct)
     {
-        if (request.ContentLength is > MaxBodyBytes)
-            throw new JobValidationException($"Request body is larger than {MaxBodyBytes} bytes.");
+        if (request.ContentLength is { } length && length > maxBytes)
+            throw new RequestTooLargeException($"Request body is {length} bytes; the limit is {maxBytes} bytes.");
+        if (request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            limit.MaxRequestBodySize = maxBytes;
         try
         {
-            using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct);
+            using var document = await JsonDocument.ParseAsync(request.Body, new JsonDocumentOptions { MaxDepth = 64 }, ct);
             return document.RootElement.Clone();
         }
         catch (JsonException ex)
         {
             throw new JobValidationException($"Request body is not valid JSON: {ex.Message}");
         }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            throw new RequestTooLargeException($"Request body is larger than {maxBytes} bytes.");
+        }
     }
 
-    private static async Task<IResult> EnqueueAsync(HttpRequest request, IJobClient client, CancellationToken ct)
+    /// <summary>202 Accepted with the job and its Location; a duplicate is 200 with the job that holds the unique key.</summary>
+    private static async Task<IResult> EnqueueAsync(HttpRequest request, IJobClient client, IOptions<ConveyorOptions> options, CancellationToken ct)
     {
-        var job = JobRequestReader.Read(await ReadBodyAsync(request, ct));
+        var job = JobRequestReader.Read(await ReadBodyAsync(request, options.Value.MaxArgsBytes + SingleJobOverheadBytes, ct));
         var result = (await client.EnqueueManyAsync([job], null, ct))[0];
-        return Results.Json(new EnqueueResponse(result.Id, result.Duplicate), ConveyorJson.Options,
-            statusCode: result.Duplicate ? StatusCodes.Status200OK : StatusCodes.Status201Created);
+        var state = (await client.GetAsync(result.Id, ct))?.State;
+        var body = new EnqueueResponse(result.Id, state, result.Duplicate);
+        if (result.Duplicate)
+            return Json(body);
+        return new WithLocation(Json(body, StatusCodes.Status202Accepted), $"{request.PathBase}/api/jobs/{result.Id}");
     }
 
     private static async Task<IResult> EnqueueBulkAsync(HttpRequest request, IJobClient client, CancellationToken ct)
     {
-        var body = await ReadBodyAsync(request, ct);
+        var body = await ReadBodyAsync(request, MaxBulkBodyBytes, ct);
         var array = body.ValueKind == JsonValueKind.Array ? body
             : body.ValueKind == JsonValueKind.Object && body.TryGetProperty("jobs", out var jobs) && jobs.ValueKind == JsonValueKind.Array ? jobs
             : throw new JobValidationException("A bulk enqueue is a JSON array of jobs, or {\"jobs\": [...]}.");
@@ -89,7 +112,7 @@ public static class ConveyorEndpoints
             index++;
         }
         var results = await client.EnqueueManyAsync(requests, null, ct);
-        return Json(new { jobs = results.Select(r => new EnqueueResponse(r.Id, r.Duplicate)) }, StatusCodes.Status201Created);
+        return Json(new { jobs = results.Select(r => new { id = r.Id, duplicate = r.Duplicate }) }, StatusCodes.Status202Accepted);
     }
 
     private static async Task<IResult> GetAsync(long id, IJobClient client, CancellationToken ct)
@@ -108,8 +131,9 @@ public static class ConveyorEndpoints
                 : throw new JobValidationException($"Unknown state '{stateText}'; use one of {string.Join(", ", JobStateNames.All.Select(x => x.ToName()))}.");
         }
         var limit = ParseLong(q["limit"], "limit") ?? 50;
-        if (limit is < 1 or > 1000)
-            throw new JobValidationException($"Limit must be between 1 and 1000 (got {limit}).");
+        if (limit < 1)
+            throw new JobValidationException($"Limit must be at least 1 (got {limit}).");
+        limit = Math.Min(limit, MaxPageSize);
         var query = new JobQuery { State = state, Queue = Empty(q["queue"]), Kind = Empty(q["kind"]), BatchId = Empty(q["batch"]), Limit = (int)limit, AfterId = ParseLong(q["after"], "after") };
         var jobs = await client.ListAsync(query, ct);
         return Json(new JobPage(jobs, jobs.Count == query.Limit ? jobs[^1].Id : null));
@@ -150,13 +174,14 @@ public static class ConveyorEndpoints
         return Json(await workers.WorkerListAsync(new WorkerListParams(), ct));
     }
 
-    private static async Task<IResult> HealthAsync(IServiceProvider services, CancellationToken ct)
+    /// <summary>Ready when the store answers: 200, else 503 with the reason.</summary>
+    private static async Task<IResult> ReadyAsync(IServiceProvider services, CancellationToken ct)
     {
         var store = services.GetRequiredService<IConveyorStore>();
         try
         {
             await services.GetRequiredService<IJobClient>().QueuesAsync(ct);
-            return Json(new { status = "ok", store = store.Description });
+            return Json(new { status = "ready", store = store.Description });
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -186,6 +211,10 @@ public static class ConveyorEndpoints
             {
                 return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Job not found", detail: ex.Message);
             }
+            catch (Exception ex) when (ex is RequestTooLargeException or JobTooLargeException)
+            {
+                return Results.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Too large", detail: ex.Message);
+            }
             catch (JobValidationException ex)
             {
                 return Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid request", detail: ex.Message);
@@ -213,6 +242,19 @@ public static class ConveyorEndpoints
                     detail: "This Conveyor API needs an API key: send 'Authorization: Bearer KEY' or 'X-Api-Key: KEY'."));
             }
             return next(context);
+        }
+    }
+
+    /// <summary>A request body over its limit.</summary>
+    private sealed class RequestTooLargeException(string message) : Exception(message);
+
+    /// <summary>Adds a Location header to another result.</summary>
+    private sealed class WithLocation(IResult inner, string location) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.Location = location;
+            return inner.ExecuteAsync(httpContext);
         }
     }
 }

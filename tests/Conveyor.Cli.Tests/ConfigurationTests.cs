@@ -58,7 +58,7 @@ public sealed class ConfigurationTests
         Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
         Assert.Contains("Unknown job kind", await unknown.Content.ReadAsStringAsync());
         var known = await http.PostAsync("/api/jobs", new StringContent("""{"kind":"demo.noop"}""", Encoding.UTF8, "application/json"));
-        Assert.Equal(HttpStatusCode.Created, known.StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, known.StatusCode);
 
         var list = await ChildProcess.RunCliAsync(["jobs", "--json", "--database", db], null, null, dir.Path);
         Assert.DoesNotContain("no.such.kind", list.Stdout);

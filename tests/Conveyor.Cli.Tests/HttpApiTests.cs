@@ -28,8 +28,12 @@ public sealed class HttpApiTests(ServeFixture serve) : IClassFixture<ServeFixtur
     public async Task Post_a_job_then_read_it_until_it_completes()
     {
         var response = await serve.Http.PostAsync("/api/jobs", Json("""{"kind":"demo.sleep","args":{"seconds":0.2,"steps":2},"priority":3,"tags":["a"]}"""));
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var accepted = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var id = accepted.GetProperty("id").GetInt64();
+        Assert.Equal($"/api/jobs/{id}", response.Headers.Location?.OriginalString);
+        Assert.False(accepted.GetProperty("duplicate").GetBoolean());
+        Assert.Contains(accepted.GetProperty("state").GetString(), new[] { "queued", "running", "completed" });
         var job = await WaitFinishedAsync(id);
         Assert.Equal("completed", job.GetProperty("state").GetString());
         Assert.Equal(3, job.GetProperty("priority").GetInt32());
@@ -53,6 +57,56 @@ public sealed class HttpApiTests(ServeFixture serve) : IClassFixture<ServeFixtur
     }
 
     [Fact]
+    public async Task A_duplicate_is_200_with_the_job_that_holds_the_key()
+    {
+        var first = await serve.Http.PostAsync("/api/jobs", Json("""{"kind":"demo.sleep","args":{"seconds":5},"uniqueKey":"http-dup","delay":"1h"}"""));
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        var second = await serve.Http.PostAsync("/api/jobs", Json("""{"kind":"demo.sleep","uniqueKey":"http-dup"}"""));
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        var holder = await second.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal((await first.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64(), holder.GetProperty("id").GetInt64());
+        Assert.True(holder.GetProperty("duplicate").GetBoolean());
+        Assert.Equal("scheduled", holder.GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task Oversized_bodies_and_args_are_413_deep_json_400_and_nothing_is_written()
+    {
+        var before = (await serve.Http.GetFromJsonAsync<JsonElement>("/api/jobs?queue=too-big")).GetProperty("jobs").GetArrayLength();
+        // A 3 MB body is refused by its declared length, before it is read.
+        var big = new string('x', 3 * 1024 * 1024);
+        var tooBig = await serve.Http.PostAsync("/api/jobs", Json("{\"kind\":\"demo.noop\",\"queue\":\"too-big\",\"args\":{\"blob\":\"" + big + "\"}}"));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooBig.StatusCode);
+        Assert.Contains("limit", (await tooBig.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+        // The same body sent in chunks, without a length, is cut off where it passes the limit.
+        using var chunked = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes("{\"kind\":\"demo.noop\",\"queue\":\"too-big\",\"args\":{\"blob\":\"" + big + "\"}}")));
+        chunked.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/jobs") { Content = chunked };
+        request.Headers.TransferEncodingChunked = true;
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await serve.Http.SendAsync(request)).StatusCode);
+        // One job's args over --max-args-bytes (1 MiB) inside a bulk body that is itself allowed.
+        var args = new string('y', 1024 * 1024 + 10);
+        var bulk = await serve.Http.PostAsync("/api/jobs/bulk", Json("[{\"kind\":\"demo.noop\",\"queue\":\"too-big\"},{\"kind\":\"demo.noop\",\"queue\":\"too-big\",\"args\":{\"blob\":\"" + args + "\"}}]"));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, bulk.StatusCode);
+        Assert.Contains("Job 1", (await bulk.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+        // JSON nested 65 deep is bad input.
+        var deep = string.Concat(Enumerable.Repeat("[", 65)) + string.Concat(Enumerable.Repeat("]", 65));
+        Assert.Equal(HttpStatusCode.BadRequest, (await serve.Http.PostAsync("/api/jobs", Json("{\"kind\":\"demo.noop\",\"queue\":\"too-big\",\"args\":" + deep + "}"))).StatusCode);
+        var after = (await serve.Http.GetFromJsonAsync<JsonElement>("/api/jobs?queue=too-big")).GetProperty("jobs").GetArrayLength();
+        Assert.Equal(before, after);
+    }
+
+    [Fact]
+    public async Task A_larger_limit_is_clamped_to_500()
+    {
+        var response = await serve.Http.PostAsync("/api/jobs/bulk", Json("[" + string.Join(",", Enumerable.Repeat("""{"kind":"demo.noop","queue":"clamp","delay":"1h"}""", 600)) + "]"));
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var page = await serve.Http.GetFromJsonAsync<JsonElement>("/api/jobs?queue=clamp&limit=100000");
+        Assert.Equal(500, page.GetProperty("jobs").GetArrayLength());
+        Assert.Equal(JsonValueKind.Number, page.GetProperty("next").ValueKind);
+    }
+
+    [Fact]
     public async Task Unknown_ids_are_404_and_bad_queries_400()
     {
         Assert.Equal(HttpStatusCode.NotFound, (await serve.Http.GetAsync("/api/jobs/987654321")).StatusCode);
@@ -66,7 +120,7 @@ public sealed class HttpApiTests(ServeFixture serve) : IClassFixture<ServeFixtur
     {
         var jobs = string.Join(",", Enumerable.Range(0, 30).Select(i => "{\"kind\":\"demo.noop\",\"queue\":\"paged\",\"args\":{\"i\":" + i + "}}"));
         var response = await serve.Http.PostAsync("/api/jobs/bulk", Json($"[{jobs}]"));
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         Assert.Equal(30, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("jobs").GetArrayLength());
 
         var seen = new HashSet<long>();
@@ -97,6 +151,9 @@ public sealed class HttpApiTests(ServeFixture serve) : IClassFixture<ServeFixtur
         Assert.Equal(4, worker.GetProperty("concurrency").GetInt32());
         var health = await serve.Http.GetFromJsonAsync<JsonElement>("/healthz");
         Assert.Equal("ok", health.GetProperty("status").GetString());
+        var ready = await serve.Http.GetFromJsonAsync<JsonElement>("/readyz");
+        Assert.Equal("ready", ready.GetProperty("status").GetString());
+        Assert.StartsWith("sqlite ", ready.GetProperty("store").GetString());
     }
 
     [Fact]
@@ -110,6 +167,18 @@ public sealed class HttpApiTests(ServeFixture serve) : IClassFixture<ServeFixtur
         Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
         Assert.Equal("completed", (await WaitFinishedAsync(id)).GetProperty("state").GetString());
         Assert.Equal(HttpStatusCode.Conflict, (await serve.Http.PostAsync($"/api/jobs/{id}/retry", null)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Without_a_key_it_refuses_to_listen_beyond_loopback()
+    {
+        using var dir = new TempDirectory("conveyor-open");
+        foreach (var url in new[] { "http://0.0.0.0:5999", "http://*:5999", "http://[::]:5999" })
+        {
+            var (code, _, all) = await ChildProcess.RunCliAsync(["serve", "--database", dir.File("o.db"), "--urls", url], TimeSpan.FromSeconds(60));
+            Assert.True(code == 2, all);
+            Assert.Contains("no --api-key", all);
+        }
     }
 
     [Fact]

@@ -118,6 +118,9 @@ internal static class HostCommands
         var options = Validated(parse, settings);
         var urls = settings.Get(parse.GetValue(Urls), "urls", "http://127.0.0.1:5000")!;
         var apiKey = settings.Get(parse.GetValue(ApiKey), "api-key");
+        // Nothing is served beyond loopback without a key.
+        if (string.IsNullOrEmpty(apiKey) && urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault(u => !IsLoopback(u)) is { } open)
+            throw new JobValidationException($"--urls {open} is reachable beyond this machine and no --api-key (CONVEYOR_API_KEY) is set; set a key, or listen on 127.0.0.1 / [::1] / localhost.");
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         // The CLI reads its own settings (flag, CONVEYOR_*, appsettings.json with "30s"-style durations): the host's
         // configuration sources would bind the same file a second time, by other rules.
@@ -131,6 +134,14 @@ internal static class HostCommands
         await StartWithBannerAsync(app, app.Services, "serve", urls, ct);
         await app.WaitForShutdownAsync(CancellationToken.None);
         return ExitCodes.Ok;
+    }
+
+    /// <summary>True for http(s)://127.x.x.x, [::1] and localhost; false for 0.0.0.0, [::], *, + and every other host.</summary>
+    internal static bool IsLoopback(string url)
+    {
+        var host = Uri.TryCreate(url.Replace("://*", "://any-host", StringComparison.Ordinal).Replace("://+", "://any-host", StringComparison.Ordinal), UriKind.Absolute, out var uri) ? uri.Host : "";
+        return host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+            || (System.Net.IPAddress.TryParse(host.Trim('[', ']'), out var address) && System.Net.IPAddress.IsLoopback(address));
     }
 
     private static async Task<int> WorkAsync(ParseResult parse, CliSettings settings, CancellationToken ct)

@@ -50,7 +50,8 @@ internal sealed class JobClient(
             }
             catch (JobValidationException ex) when (requests.Count > 1)
             {
-                throw new JobValidationException($"Job {i}: {ex.Message}");
+                // Which job of the batch, keeping what kind of problem it is (too large is 413 over HTTP).
+                throw ex is JobTooLargeException ? new JobTooLargeException($"Job {i}: {ex.Message}") : new JobValidationException($"Job {i}: {ex.Message}");
             }
         }
 

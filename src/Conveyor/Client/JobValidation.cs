@@ -7,6 +7,9 @@ namespace Conveyor;
 /// <summary>Bad input: a clear message, and nothing was changed.</summary>
 public class JobValidationException(string message) : ArgumentException(message);
 
+/// <summary>Input over a size limit (args over <c>MaxArgsBytes</c>): the HTTP API answers 413.</summary>
+public sealed class JobTooLargeException(string message) : JobValidationException(message);
+
 /// <summary>The kind has no handler in this process and strict kinds are on.</summary>
 public sealed class UnknownJobKindException(string kind)
     : JobValidationException($"Unknown job kind '{kind}': no handler for it is registered in this process.")
@@ -47,7 +50,7 @@ public static partial class JobValidation
             return "{}";
         var bytes = Encoding.UTF8.GetByteCount(json);
         if (bytes > maxBytes)
-            throw new JobValidationException($"Job args are {bytes} bytes; the limit is {maxBytes} bytes.");
+            throw new JobTooLargeException($"Job args are {bytes} bytes; the limit is {maxBytes} bytes.");
         try
         {
             using var document = JsonDocument.Parse(json);

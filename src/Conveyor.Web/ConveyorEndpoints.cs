@@ -33,16 +33,28 @@ public static class ConveyorEndpoints
             api.AddEndpointFilter(new ApiKeyFilter(apiKey));
         api.AddEndpointFilter<ProblemFilter>();
 
-        api.MapPost("/jobs", EnqueueAsync);
-        api.MapPost("/jobs/bulk", EnqueueBulkAsync);
-        api.MapGet("/jobs/{id:long}", GetAsync);
-        api.MapGet("/jobs", ListAsync);
-        api.MapPost("/jobs/{id:long}/cancel", CancelAsync);
-        api.MapPost("/jobs/{id:long}/retry", RetryAsync);
-        api.MapGet("/queues", QueuesAsync);
-        api.MapGet("/workers", WorkersAsync);
-        endpoints.MapGet("/healthz", () => Json(new { status = "ok" }));
-        endpoints.MapGet("/readyz", ReadyAsync);
+        // The metadata below is what the OpenAPI document (/openapi/v1.json, where the host maps it) says of each route.
+        api.MapPost("/jobs", EnqueueAsync).WithName("EnqueueJob").WithTags("jobs")
+            .WithSummary("Enqueue one job: 202 with its id, state and Location; 200 with the holder of a taken unique key.")
+            .Accepts<JsonElement>("application/json").Produces(StatusCodes.Status202Accepted).Produces(StatusCodes.Status200OK)
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+        api.MapPost("/jobs/bulk", EnqueueBulkAsync).WithName("EnqueueJobs").WithTags("jobs")
+            .WithSummary("Enqueue up to 10,000 jobs in one call: a JSON array of jobs, or {\"jobs\": [...]}.")
+            .Accepts<JsonElement>("application/json").Produces(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+        api.MapGet("/jobs/{id:long}", GetAsync).WithName("GetJob").WithTags("jobs").WithSummary("One job.")
+            .Produces<Job>().ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/jobs", ListAsync).WithName("ListJobs").WithTags("jobs")
+            .WithSummary("Jobs newest first, filtered by state, queue, kind and batch; limit (at most 500) and after page on.")
+            .Produces(StatusCodes.Status200OK).ProducesProblem(StatusCodes.Status400BadRequest);
+        api.MapPost("/jobs/{id:long}/cancel", CancelAsync).WithName("CancelJob").WithTags("jobs")
+            .WithSummary("Cancel a waiting job at once, or ask a running one to stop.").ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPost("/jobs/{id:long}/retry", RetryAsync).WithName("RetryJob").WithTags("jobs")
+            .WithSummary("Run a failed or cancelled job again.").ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        api.MapGet("/queues", QueuesAsync).WithName("ListQueues").WithTags("queues").WithSummary("Counts by state per queue and the oldest waiting job's age.");
+        api.MapGet("/workers", WorkersAsync).WithName("ListWorkers").WithTags("workers").WithSummary("Worker processes as they last reported.");
+        endpoints.MapGet("/healthz", () => Json(new { status = "ok" })).WithName("Health").WithTags("health").WithSummary("The process is alive.");
+        endpoints.MapGet("/readyz", ReadyAsync).WithName("Ready").WithTags("health").WithSummary("The store answers (503 with the reason when not).");
         return endpoints;
     }
 

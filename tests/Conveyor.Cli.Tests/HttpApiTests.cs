@@ -107,6 +107,24 @@ public sealed class HttpApiTests(ServeFixture serve) : IClassFixture<ServeFixtur
     }
 
     [Fact]
+    public async Task The_OpenAPI_document_lists_every_route()
+    {
+        var document = await serve.Http.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        var paths = document.GetProperty("paths");
+        foreach (var (path, method) in new[]
+        {
+            ("/api/jobs", "post"), ("/api/jobs", "get"), ("/api/jobs/bulk", "post"), ("/api/jobs/{id}", "get"),
+            ("/api/jobs/{id}/cancel", "post"), ("/api/jobs/{id}/retry", "post"), ("/api/queues", "get"), ("/api/workers", "get"),
+            ("/healthz", "get"), ("/readyz", "get"),
+        })
+        {
+            Assert.True(paths.TryGetProperty(path, out var item), $"no {path} in the document");
+            Assert.True(item.TryGetProperty(method, out _), $"no {method} {path} in the document");
+        }
+        Assert.True(paths.GetProperty("/api/jobs").GetProperty("post").GetProperty("responses").TryGetProperty("202", out _));
+    }
+
+    [Fact]
     public async Task Unknown_ids_are_404_and_bad_queries_400()
     {
         Assert.Equal(HttpStatusCode.NotFound, (await serve.Http.GetAsync("/api/jobs/987654321")).StatusCode);

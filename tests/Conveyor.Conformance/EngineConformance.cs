@@ -178,7 +178,7 @@ public abstract class EngineConformance<TFactory> : IAsyncLifetime where TFactor
         var host = await StartAsync(await CreateStoreAsync(), o => o.MaxArgsBytes = 1000, start: false);
         var client = host.Client;
         await Assert.ThrowsAsync<JobValidationException>(() => client.EnqueueKindAsync("test.record", "{not json"));
-        await Assert.ThrowsAsync<JobValidationException>(() => client.EnqueueKindAsync("test.record", $$"""{"big":"{{new string('x', 2000)}}"}"""));
+        await Assert.ThrowsAsync<JobTooLargeException>(() => client.EnqueueKindAsync("test.record", $$"""{"big":"{{new string('x', 2000)}}"}"""));
         await Assert.ThrowsAsync<JobValidationException>(() => client.EnqueueKindAsync("test.record", null, new EnqueueOptions { MaxAttempts = 0 }));
         await Assert.ThrowsAsync<JobValidationException>(() => client.EnqueueKindAsync("test.record", null, new EnqueueOptions { Delay = TimeSpan.FromSeconds(-1) }));
         await Assert.ThrowsAsync<JobValidationException>(() => client.EnqueueKindAsync("test.record", null, new EnqueueOptions { Queue = "bad queue!" }));

@@ -57,7 +57,7 @@ public sealed class ValidationTests
         Assert.Equal("{}", JobValidation.ValidateArgs(null, 100));
         Assert.Equal("""{"a":1}""", JobValidation.ValidateArgs(""" { "a" : 1 } """, 100));
         Assert.Contains("not valid JSON", Assert.Throws<JobValidationException>(() => JobValidation.ValidateArgs("{a:1}", 100)).Message);
-        Assert.Contains("limit", Assert.Throws<JobValidationException>(() => JobValidation.ValidateArgs($"\"{new string('x', 200)}\"", 100)).Message);
+        Assert.Contains("limit", Assert.Throws<JobTooLargeException>(() => JobValidation.ValidateArgs($"\"{new string('x', 200)}\"", 100)).Message);
     }
 
     [Fact]

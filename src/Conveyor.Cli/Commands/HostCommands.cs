@@ -129,8 +129,10 @@ internal static class HostCommands
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls(urls);
         AddConveyorHost(builder.Services, options);
+        builder.Services.AddOpenApi();
         await using var app = builder.Build();
         app.MapConveyor(apiKey);
+        app.MapOpenApi();
         await StartWithBannerAsync(app, app.Services, "serve", urls, ct);
         await app.WaitForShutdownAsync(CancellationToken.None);
         return ExitCodes.Ok;

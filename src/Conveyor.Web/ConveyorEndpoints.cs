@@ -26,11 +26,19 @@ public static class ConveyorEndpoints
     /// Maps Conveyor's HTTP API: jobs, queues and health. Errors are RFC 7807 problem details.
     /// With <paramref name="apiKey"/> set, every /api route needs <c>Authorization: Bearer KEY</c> or <c>X-Api-Key: KEY</c>.
     /// </summary>
-    public static IEndpointRouteBuilder MapConveyor(this IEndpointRouteBuilder endpoints, string? apiKey = null)
+    public static IEndpointRouteBuilder MapConveyor(this IEndpointRouteBuilder endpoints, string? apiKey = null) =>
+        endpoints.MapConveyor(string.IsNullOrEmpty(apiKey) ? new ConveyorApiKeys() : new ConveyorApiKeys().Add(apiKey));
+
+    /// <summary>
+    /// Maps Conveyor's HTTP API with scoped keys: when any key is configured every /api route needs one
+    /// (401 without, 403 when its scopes do not cover the route: GET needs read; enqueue, cancel and retry need operate).
+    /// </summary>
+    public static IEndpointRouteBuilder MapConveyor(this IEndpointRouteBuilder endpoints, ConveyorApiKeys keys)
     {
+        ArgumentNullException.ThrowIfNull(keys);
         var api = endpoints.MapGroup("/api");
-        if (!string.IsNullOrEmpty(apiKey))
-            api.AddEndpointFilter(new ApiKeyFilter(apiKey));
+        if (keys.Any)
+            api.AddEndpointFilter(new ApiKeyFilter(keys));
         api.AddEndpointFilter<ProblemFilter>();
 
         // The metadata below is what the OpenAPI document (/openapi/v1.json, where the host maps it) says of each route.
@@ -238,20 +246,26 @@ public static class ConveyorEndpoints
         }
     }
 
-    private sealed class ApiKeyFilter(string apiKey) : IEndpointFilter
+    /// <summary>401 without a known key; 403 when the key's scopes do not cover the route (GET: read; anything else: operate).</summary>
+    private sealed class ApiKeyFilter(ConveyorApiKeys keys) : IEndpointFilter
     {
         public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
         {
-            var headers = context.HttpContext.Request.Headers;
-            var given = headers["X-Api-Key"].ToString();
-            var authorization = headers.Authorization.ToString();
+            var request = context.HttpContext.Request;
+            var given = request.Headers["X-Api-Key"].ToString();
+            var authorization = request.Headers.Authorization.ToString();
             if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
                 given = authorization["Bearer ".Length..].Trim();
-            if (!System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
-                    System.Text.Encoding.UTF8.GetBytes(given), System.Text.Encoding.UTF8.GetBytes(apiKey)))
+            if (keys.ScopesOf(given) is not { } scopes)
             {
                 return ValueTask.FromResult<object?>(Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized",
                     detail: "This Conveyor API needs an API key: send 'Authorization: Bearer KEY' or 'X-Api-Key: KEY'."));
+            }
+            var needed = HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) ? ApiScope.Read : ApiScope.Operate;
+            if (!ConveyorApiKeys.Grants(scopes, needed))
+            {
+                return ValueTask.FromResult<object?>(Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden",
+                    detail: $"This key's scopes ({scopes}) do not allow {request.Method} {request.Path}: it needs {needed.ToString().ToLowerInvariant()}."));
             }
             return next(context);
         }

@@ -240,6 +240,49 @@ public sealed class ApiKeyTests
         http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "s3cret");
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/api/jobs")).StatusCode);
     }
+
+    [Fact]
+    public async Task Scoped_keys_read_cannot_operate_and_operate_can()
+    {
+        using var dir = new TempDirectory("conveyor-scopes");
+        var url = $"http://127.0.0.1:{FreePort.Next()}";
+        await using var server = ChildProcess.Cli(["serve", "--database", dir.File("s.db"), "--urls", url], workingDirectory: dir.Path,
+            env: new Dictionary<string, string> { ["CONVEYOR_API_KEYS"] = "reader-key:read, ops-key:operate, worker-key:worker" });
+        await server.WaitForOutputAsync("Conveyor serve started", TimeSpan.FromSeconds(60));
+        Assert.DoesNotContain("reader-key", server.Output);
+        using var http = new HttpClient { BaseAddress = new Uri(url) };
+        HttpRequestMessage As(string key, HttpMethod method, string path, string? body = null)
+        {
+            var request = new HttpRequestMessage(method, path) { Content = body is null ? null : new StringContent(body, Encoding.UTF8, "application/json") };
+            request.Headers.Add("X-Api-Key", key);
+            return request;
+        }
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.SendAsync(As("nobody-key", HttpMethod.Get, "/api/jobs"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(As("reader-key", HttpMethod.Get, "/api/queues"))).StatusCode);
+        var refused = await http.SendAsync(As("reader-key", HttpMethod.Post, "/api/jobs", """{"kind":"demo.noop"}"""));
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Contains("needs operate", (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.Forbidden, (await http.SendAsync(As("worker-key", HttpMethod.Get, "/api/jobs"))).StatusCode);
+
+        var accepted = await http.SendAsync(As("ops-key", HttpMethod.Post, "/api/jobs", """{"kind":"demo.sleep","args":{"seconds":30},"delay":"1h"}"""));
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        var id = (await accepted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+        Assert.Equal(HttpStatusCode.Forbidden, (await http.SendAsync(As("reader-key", HttpMethod.Post, $"/api/jobs/{id}/cancel"))).StatusCode);
+        Assert.Equal("scheduled", (await (await http.SendAsync(As("reader-key", HttpMethod.Get, $"/api/jobs/{id}"))).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("state").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(As("ops-key", HttpMethod.Post, $"/api/jobs/{id}/cancel"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(As("ops-key", HttpMethod.Get, $"/api/jobs/{id}"))).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_bad_scope_is_refused_at_start()
+    {
+        using var dir = new TempDirectory("conveyor-badscope");
+        var (code, _, all) = await ChildProcess.RunCliAsync(["serve", "--database", dir.File("b.db"), "--urls", $"http://127.0.0.1:{FreePort.Next()}", "--api-keys", "k1:read,k2:superuser"], TimeSpan.FromSeconds(60));
+        Assert.True(code == 2, all);
+        Assert.Contains("unknown scope 'superuser'", all);
+        Assert.DoesNotContain("k1", all.Replace("--api-keys", ""));
+    }
 }
 
 /// <summary>SIGTERM during a long job: the job goes back to queued at once, not after its lease.</summary>

@@ -23,7 +23,8 @@ internal static class HostCommands
     private static readonly Option<string?> CompletedRetention = new("--completed-retention") { Description = "Delete completed jobs after this long (env CONVEYOR_COMPLETED_RETENTION; default 7d)" };
     private static readonly Option<string?> FailedRetention = new("--failed-retention") { Description = "Delete failed and cancelled jobs after this long (env CONVEYOR_FAILED_RETENTION; default 30d)" };
     private static readonly Option<string?> Urls = new("--urls") { Description = "Where the HTTP API listens (env CONVEYOR_URLS; default http://127.0.0.1:5000)" };
-    private static readonly Option<string?> ApiKey = new("--api-key") { Description = "Require this key on /api routes (env CONVEYOR_API_KEY)" };
+    private static readonly Option<string?> ApiKey = new("--api-key") { Description = "Require this key (all scopes) on /api routes (env CONVEYOR_API_KEY)" };
+    private static readonly Option<string?> ApiKeys = new("--api-keys") { Description = "Scoped keys, KEY:scope[+scope],... with scopes read, operate, admin, worker (env CONVEYOR_API_KEYS)" };
 
     public static Command Serve(CliSettings settings)
     {
@@ -31,6 +32,7 @@ internal static class HostCommands
         AddWorkerOptions(command);
         command.Add(Urls);
         command.Add(ApiKey);
+        command.Add(ApiKeys);
         command.SetAction((parse, ct) => CliApp.Guard(() => ServeAsync(parse, settings, ct)));
         return command;
     }
@@ -118,9 +120,12 @@ internal static class HostCommands
         var options = Validated(parse, settings);
         var urls = settings.Get(parse.GetValue(Urls), "urls", "http://127.0.0.1:5000")!;
         var apiKey = settings.Get(parse.GetValue(ApiKey), "api-key");
+        var keys = ConveyorApiKeys.Parse(settings.Get(parse.GetValue(ApiKeys), "api-keys"));
+        if (!string.IsNullOrEmpty(apiKey))
+            keys.Add(apiKey);
         // Nothing is served beyond loopback without a key.
-        if (string.IsNullOrEmpty(apiKey) && urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault(u => !IsLoopback(u)) is { } open)
-            throw new JobValidationException($"--urls {open} is reachable beyond this machine and no --api-key (CONVEYOR_API_KEY) is set; set a key, or listen on 127.0.0.1 / [::1] / localhost.");
+        if (!keys.Any && urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault(u => !IsLoopback(u)) is { } open)
+            throw new JobValidationException($"--urls {open} is reachable beyond this machine and no --api-key or --api-keys (CONVEYOR_API_KEY, CONVEYOR_API_KEYS) is set; set a key, or listen on 127.0.0.1 / [::1] / localhost.");
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         // The CLI reads its own settings (flag, CONVEYOR_*, appsettings.json with "30s"-style durations): the host's
         // configuration sources would bind the same file a second time, by other rules.
@@ -131,7 +136,7 @@ internal static class HostCommands
         AddConveyorHost(builder.Services, options);
         builder.Services.AddOpenApi();
         await using var app = builder.Build();
-        app.MapConveyor(apiKey);
+        app.MapConveyor(keys);
         app.MapOpenApi();
         await StartWithBannerAsync(app, app.Services, "serve", urls, ct);
         await app.WaitForShutdownAsync(CancellationToken.None);

@@ -81,13 +81,17 @@ internal static class CommonOptions
         };
     }
 
-    /// <summary>Applies <paramref name="setup"/> to a fresh options object and checks it, so that bad input exits 2 with one clear line before any host exists.</summary>
-    public static void Validate(Action<ConveyorOptions> setup)
+    /// <summary>
+    /// Applies <paramref name="setup"/> to a fresh options object and checks it, so that bad input exits 2 with one clear
+    /// line before any host exists; returns the checked options (the host builds its own from the same setup).
+    /// </summary>
+    public static ConveyorOptions Validate(Action<ConveyorOptions> setup)
     {
         var probe = new ConveyorOptions();
         setup(probe);
         if (ConveyorOptionsValidator.Check(probe) is { Count: > 0 } failures)
             throw new JobValidationException(failures[0]);
+        return probe;
     }
 
     /// <summary>A client over the configured store, for one command.</summary>

@@ -111,13 +111,14 @@ internal sealed partial class PostgresDialect : SqlDialect
     /// <summary>A session advisory lock, so that ten processes starting at once migrate once.</summary>
     public override async Task<IAsyncDisposable> MigrationLockAsync(DbConnection connection, CancellationToken ct)
     {
+        var key = "conveyor-migrate:" + _schema;
         await using (var command = connection.CreateCommand())
         {
             command.CommandText = Sql("migration_lock");
-            command.With("key", "conveyor-migrate:" + _schema);
+            command.With("key", key);
             await command.ExecuteNonQueryAsync(ct);
         }
-        return new Unlock(connection, Sql("migration_unlock"), _schema);
+        return new Unlock(connection, Sql("migration_unlock"), key);
     }
 
     public override async ValueTask DisposeAsync()
@@ -126,13 +127,13 @@ internal sealed partial class PostgresDialect : SqlDialect
             await _dataSource.DisposeAsync();
     }
 
-    private sealed class Unlock(DbConnection connection, string sql, string schema) : IAsyncDisposable
+    private sealed class Unlock(DbConnection connection, string sql, string key) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {
             await using var command = connection.CreateCommand();
             command.CommandText = sql;
-            command.With("key", "conveyor-migrate:" + schema);
+            command.With("key", key);
             await command.ExecuteNonQueryAsync(CancellationToken.None);
         }
     }

@@ -88,13 +88,9 @@ internal sealed class SqliteDialect : SqlDialect
     public override Task<DbTransaction?> BeginWriteAsync(DbConnection connection, CancellationToken ct) =>
         Task.FromResult<DbTransaction?>(((SqliteConnection)connection).BeginTransaction(deferred: false));
 
-    /// <summary>The application's connection, given the store's SQL functions (an insert inside its transaction uses them).</summary>
-    public override DbConnection ApplicationConnection(DbTransaction transaction)
-    {
-        var connection = (transaction as SqliteTransaction ?? throw new ArgumentException($"The SQLite store needs a SqliteTransaction, not {transaction.GetType().Name}.", nameof(transaction)))
+    public override DbConnection ApplicationConnection(DbTransaction transaction) =>
+        (transaction as SqliteTransaction ?? throw new ArgumentException($"The SQLite store needs a SqliteTransaction, not {transaction.GetType().Name}.", nameof(transaction)))
             .Connection ?? throw new ArgumentException("The transaction has already completed.", nameof(transaction));
-        return connection;
-    }
 
     public override void BindNow(DbCommand command, DateTimeOffset? now) => command.With("now", StoreTime.ToText(now ?? _time.GetUtcNow()));
 

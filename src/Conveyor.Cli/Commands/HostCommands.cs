@@ -59,7 +59,7 @@ internal static class HostCommands
     }
 
     /// <summary>The client setup plus the worker flags, each read once (flag, then environment, then appsettings); validated before a host exists.</summary>
-    private static Action<ConveyorOptions> Validated(ParseResult parse, CliSettings settings)
+    private static (Action<ConveyorOptions> Setup, ConveyorOptions Checked) Validated(ParseResult parse, CliSettings settings)
     {
         var client = CommonOptions.ClientSetup(parse, settings);
         var queues = settings.Get(parse.GetValue(Queues), "queues");
@@ -94,17 +94,14 @@ internal static class HostCommands
             if (failed is { } fr)
                 o.FailedRetention = fr;
         };
-        CommonOptions.Validate(setup);
-        return setup;
+        return (setup, CommonOptions.Validate(setup));
     }
 
-    private static void AddConveyorHost(IServiceCollection services, Action<ConveyorOptions> setup)
+    private static void AddConveyorHost(IServiceCollection services, (Action<ConveyorOptions> Setup, ConveyorOptions Checked) options)
     {
-        services.AddConveyor(setup);
-        var probe = new ConveyorOptions();
-        setup(probe);
+        services.AddConveyor(options.Setup);
         // The host must wait for the worker's own shutdown sequence (finish, cancel, hand back).
-        services.Configure<HostOptions>(h => h.ShutdownTimeout = probe.ShutdownTimeout + TimeSpan.FromSeconds(15));
+        services.Configure<HostOptions>(h => h.ShutdownTimeout = options.Checked.ShutdownTimeout + TimeSpan.FromSeconds(15));
         services.AddLogging(l => l
             .AddSimpleConsole(c =>
             {

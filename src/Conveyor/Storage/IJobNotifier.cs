@@ -83,8 +83,6 @@ internal class LocalNotifier : IJobNotifier
             listener(payload);
     }
 
-    public bool HasListeners(string topic) => _listeners.TryGetValue(topic, out var l) && l.Length > 0;
-
     public virtual IDisposable Listen(string topic, Action<string> onPayload)
     {
         ImmutableInterlocked.AddOrUpdate(ref _listeners, topic, [onPayload], (_, l) => l.Add(onPayload));

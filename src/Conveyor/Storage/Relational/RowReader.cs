@@ -12,8 +12,6 @@ internal sealed class RowReader(DbDataReader reader, SqlDialect dialect)
 {
     private readonly Dictionary<string, int> _ordinals = new(StringComparer.Ordinal);
 
-    public DbDataReader Reader => reader;
-
     private int Ordinal(string column)
     {
         if (!_ordinals.TryGetValue(column, out var ordinal))

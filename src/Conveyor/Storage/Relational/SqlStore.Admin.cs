@@ -82,7 +82,7 @@ public abstract partial class SqlStore
     {
         await using var session = await ReadAsync(ct);
         await using var command = Command(session, "queue_stats", p.Now);
-        var rows = await ReadAllAsync(command, r => (Queue: r.String("queue"), State: r.IsNull("state") ? (JobState?)null : r.State("state"),
+        var rows = await ReadAllAsync(command, r => (Queue: r.String("queue"), State: r.NullableState("state"),
             Count: r.Long("count"), Oldest: r.NullableTime("oldest_ready"), Paused: r.Bool("paused"), Now: r.Time("now")), ct);
         return [.. rows.GroupBy(r => r.Queue, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g =>
         {
@@ -130,20 +130,27 @@ public abstract partial class SqlStore
 
     /// <inheritdoc />
     public Task WorkerRemoveAsync(WorkerRemoveParams p, CancellationToken ct) =>
-        ExecuteAsync("worker_remove", null, c => c.With("id", p.Id), ct);
+        ExecuteAsync("worker_remove", c => c.With("id", p.Id), ct);
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<WorkerRecord>> WorkerListAsync(WorkerListParams p, CancellationToken ct)
     {
         await using var session = await ReadAsync(ct);
-        await using var command = Command(session, "worker_list", null);
+        await using var command = Command(session, "worker_list");
         return await ReadAllAsync(command, r => r.Worker(), ct);
     }
 
-    private async Task<int> ExecuteAsync(string sql, DateTimeOffset? now, Action<DbCommand> bind, CancellationToken ct)
+    private Task<int> ExecuteAsync(string sql, DateTimeOffset? now, Action<DbCommand> bind, CancellationToken ct) =>
+        ExecuteAsync(sql, c =>
+        {
+            _dialect.BindNow(c, now);
+            bind(c);
+        }, ct);
+
+    private async Task<int> ExecuteAsync(string sql, Action<DbCommand> bind, CancellationToken ct)
     {
         await using var session = await WriteAsync(ct);
-        await using var command = Command(session, sql, now);
+        await using var command = Command(session, sql);
         bind(command);
         var count = await command.ExecuteNonQueryAsync(ct);
         await session.CommitAsync(ct);
@@ -164,9 +171,9 @@ public abstract partial class SqlStore
         {
             await using var transaction = await _dialect.BeginWriteAsync(connection, ct) ?? await connection.BeginTransactionAsync(ct);
             var session = SqlSession.Borrow(connection, transaction);
-            await using (var table = Command(session, "migrations_table", null))
+            await using (var table = Command(session, "migrations_table"))
                 await table.ExecuteNonQueryAsync(ct);
-            await using var versions = Command(session, "migration_versions", null);
+            await using var versions = Command(session, "migration_versions");
             var applied = (await ReadAllAsync(versions, r => r.Int("version"), ct)).ToHashSet();
             if (applied.Count > 0 && applied.Max() > latest)
                 throw new StoreVersionException($"{Description} has schema version {applied.Max()}; this Conveyor knows up to {latest}. Upgrade Conveyor.");
@@ -174,7 +181,7 @@ public abstract partial class SqlStore
                 continue;
             await using (var apply = session.Command(migration.Text))
                 await apply.ExecuteNonQueryAsync(ct);
-            await using (var record = Command(session, "migration_record", null).With("version", migration.Version).With("name", migration.Name))
+            await using (var record = Command(session, "migration_record").With("version", migration.Version).With("name", migration.Name))
                 await record.ExecuteNonQueryAsync(ct);
             await transaction.CommitAsync(ct);
         }

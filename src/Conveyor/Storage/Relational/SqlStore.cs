@@ -31,9 +31,13 @@ public abstract partial class SqlStore : IConveyorStore
 
     private Task<SqlSession> WriteAsync(CancellationToken ct) => SqlSession.WriteAsync(_dialect, ct);
 
+    /// <summary>The dialect's statement <paramref name="name"/>.</summary>
+    private DbCommand Command(SqlSession session, string name) => session.Command(_dialect.Sql(name));
+
+    /// <summary>The dialect's statement <paramref name="name"/>, which decides by time: <c>@now</c> is bound (null: the store's clock).</summary>
     private DbCommand Command(SqlSession session, string name, DateTimeOffset? now)
     {
-        var command = session.Command(_dialect.Sql(name));
+        var command = Command(session, name);
         _dialect.BindNow(command, now);
         return command;
     }
@@ -105,7 +109,7 @@ public abstract partial class SqlStore : IConveyorStore
         }
         if (duplicates.Count == 0)
             return results;
-        await using var find = Command(session, "job_find_unique", null)
+        await using var find = Command(session, "job_find_unique")
             .With("unique_keys", JsonParameters.Strings(duplicates.Select(i => jobs[i].UniqueKey!).Distinct()));
         var holders = (await ReadAllAsync(find, r => (Key: r.String("unique_key"), Id: r.Long("id")), ct)).ToDictionary(h => h.Key, h => h.Id);
         foreach (var i in duplicates)
@@ -148,7 +152,7 @@ public abstract partial class SqlStore : IConveyorStore
     public async Task<bool> JobProgressAsync(JobProgressParams p, CancellationToken ct)
     {
         await using var session = await WriteAsync(ct);
-        await using var command = Command(session, "job_progress", null)
+        await using var command = Command(session, "job_progress")
             .With("id", p.Id).With("attempt", p.Attempt).With("worker_id", p.WorkerId)
             .With("progress", p.Progress.Percent).With("progress_stage", p.Progress.Stage)
             .With("progress_done", p.Progress.Done).With("progress_total", p.Progress.Total);

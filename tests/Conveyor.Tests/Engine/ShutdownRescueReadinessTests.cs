@@ -15,37 +15,48 @@ public sealed class ShutdownRescueReadinessTests
     private static readonly DateTimeOffset Start = EngineRig.Start;
 
     /// <summary>A whole worker (DI, hosted services) over the in-memory store and a fake clock.</summary>
-    private static ServiceProvider Worker(InMemoryJobStore store, FakeTimeProvider time, HandlerGate gate, Action<ConveyorOptions>? configure = null)
+    private sealed class WorkerHost : IAsyncDisposable
     {
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddSingleton<TimeProvider>(time);
-        services.AddSingleton(gate);
-        var conveyor = new InMemoryConveyorStore(store);
-        services.AddConveyor(o =>
+        public WorkerHost(Action<ConveyorOptions>? configure = null)
         {
-            o.UseStore(_ => conveyor);
-            o.WorkerId = "w1";
-            o.Concurrency = 2;
-            o.CompleterWindow = TimeSpan.Zero;
-            o.ShutdownTimeout = TimeSpan.FromSeconds(10);
-            o.AutoMigrate = false;
-            o.RunMaintenance = false;
-            o.AddHandler<Args, WaitsHandler>("waits");
-            o.AddHandler<Args, IgnoresCancellationHandler>("stubborn");
-            configure?.Invoke(o);
-        });
-        return services.BuildServiceProvider();
+            Store = new InMemoryJobStore(Time);
+            var services = new ServiceCollection();
+            services.AddLogging();
+            services.AddSingleton<TimeProvider>(Time);
+            services.AddSingleton(Gate);
+            var conveyor = new InMemoryConveyorStore(Store);
+            services.AddConveyor(o =>
+            {
+                o.UseStore(_ => conveyor);
+                o.WorkerId = "w1";
+                o.Concurrency = 2;
+                o.CompleterWindow = TimeSpan.Zero;
+                o.ShutdownTimeout = TimeSpan.FromSeconds(10);
+                o.AutoMigrate = false;
+                o.RunMaintenance = false;
+                o.AddHandler<Args, WaitsHandler>("waits");
+                o.AddHandler<Args, IgnoresCancellationHandler>("stubborn");
+                configure?.Invoke(o);
+            });
+            Provider = services.BuildServiceProvider();
+        }
+
+        public FakeTimeProvider Time { get; } = new(Start);
+        public InMemoryJobStore Store { get; }
+        public HandlerGate Gate { get; } = new();
+        public ServiceProvider Provider { get; }
+
+        /// <summary>The one hosted service of type <typeparamref name="T"/>.</summary>
+        public T Hosted<T>() => Provider.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<T>().Single();
+
+        public ValueTask DisposeAsync() => Provider.DisposeAsync();
     }
 
     [Fact]
     public async Task Shutdown_waits_its_timeout_then_cancels_and_hands_back_what_still_runs()
     {
-        var time = new FakeTimeProvider(Start);
-        var store = new InMemoryJobStore(time);
-        var gate = new HandlerGate();
-        await using var provider = Worker(store, time, gate);
-        var worker = provider.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<WorkerService>().Single();
+        await using var host = new WorkerHost();
+        var (time, store, gate, worker) = (host.Time, host.Store, host.Gate, host.Hosted<WorkerService>());
         var polite = store.Add("waits");
         var stubborn = store.Add("stubborn");
         await worker.StartAsync(default);
@@ -73,11 +84,8 @@ public sealed class ShutdownRescueReadinessTests
     [Fact]
     public async Task Jobs_that_finish_within_the_shutdown_timeout_complete()
     {
-        var time = new FakeTimeProvider(Start);
-        var store = new InMemoryJobStore(time);
-        var gate = new HandlerGate();
-        await using var provider = Worker(store, time, gate);
-        var worker = provider.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<WorkerService>().Single();
+        await using var host = new WorkerHost();
+        var (time, store, gate, worker) = (host.Time, host.Store, host.Gate, host.Hosted<WorkerService>());
         var job = store.Add("waits");
         await worker.StartAsync(default);
         await Eventually.That(() => gate.Entered == 1);
@@ -91,10 +99,8 @@ public sealed class ShutdownRescueReadinessTests
     [Fact]
     public async Task The_rescuer_retries_a_lost_workers_job_with_back_off_or_fails_it_when_no_attempt_is_left()
     {
-        var time = new FakeTimeProvider(Start);
-        var store = new InMemoryJobStore(time);
-        await using var provider = Worker(store, time, new HandlerGate(), o => o.Backoff = new BackoffPolicy(TimeSpan.FromSeconds(4), 2, TimeSpan.FromHours(1), 0));
-        var rescuer = provider.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<Rescuer>().Single();
+        await using var host = new WorkerHost(o => o.Backoff = new BackoffPolicy(TimeSpan.FromSeconds(4), 2, TimeSpan.FromHours(1), 0));
+        var (time, store, rescuer) = (host.Time, host.Store, host.Hosted<Rescuer>());
         var retried = store.Add("k", maxAttempts: 3);
         var exhausted = store.Add("k", maxAttempts: 1);
         var alive = store.Add("k");

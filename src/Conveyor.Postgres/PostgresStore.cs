@@ -102,6 +102,25 @@ internal sealed partial class PostgresDialect : SqlDialect
 
     public override DateTimeOffset ReadTime(DbDataReader reader, int ordinal) => reader.GetFieldValue<DateTimeOffset>(ordinal);
 
+    public override string BindTime(DbCommand command, string name, DateTimeOffset time)
+    {
+        command.With(name, time.ToUniversalTime(), DbType.DateTimeOffset);
+        return "@" + name;
+    }
+
+    public override string HasTag(DbCommand command, string tag)
+    {
+        command.With("tag", tag);
+        return "@tag = ANY(tags)";
+    }
+
+    // JSON containment, which the GIN-less jsonb operator evaluates row by row inside the other filters' index range.
+    public override string ArgsContain(DbCommand command, string json)
+    {
+        command.With("args_contains", json);
+        return "args @> @args_contains::jsonb";
+    }
+
     public override string ClaimSql(DbCommand command, IReadOnlyList<string> queues)
     {
         command.With("queues", JsonParameters.Strings(queues));

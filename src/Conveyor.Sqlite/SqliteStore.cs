@@ -1,3 +1,5 @@
+using System.Data;
+using System.Text.Json;
 using System.Collections.Concurrent;
 using System.Data.Common;
 using Conveyor.Storage;
@@ -95,6 +97,60 @@ internal sealed class SqliteDialect : SqlDialect
     public override void BindNow(DbCommand command, DateTimeOffset? now) => command.With("now", StoreTime.ToText(now ?? _time.GetUtcNow()));
 
     public override DateTimeOffset ReadTime(DbDataReader reader, int ordinal) => StoreTime.Parse(reader.GetString(ordinal));
+
+    public override string BindTime(DbCommand command, string name, DateTimeOffset time)
+    {
+        command.With(name, StoreTime.ToText(time));
+        return "@" + name;
+    }
+
+    public override string HasTag(DbCommand command, string tag)
+    {
+        command.With("tag", tag);
+        return "EXISTS (SELECT 1 FROM json_each(tags) WHERE value = @tag)";
+    }
+
+    /// <summary>One json_extract comparison per leaf of the object (nested objects walk down; arrays compare whole).</summary>
+    public override string ArgsContain(DbCommand command, string json)
+    {
+        var conditions = new List<string>();
+        void Walk(JsonElement element, string path)
+        {
+            foreach (var field in element.EnumerateObject())
+            {
+                var fieldPath = path + ".\"" + field.Name + "\"";
+                if (field.Value.ValueKind == JsonValueKind.Object && field.Value.EnumerateObject().Any())
+                {
+                    Walk(field.Value, fieldPath);
+                    continue;
+                }
+                var i = conditions.Count;
+                command.With($"args_path_{i}", fieldPath);
+                conditions.Add(field.Value.ValueKind switch
+                {
+                    JsonValueKind.Null => $"json_type(args, @args_path_{i}) = 'null'",
+                    JsonValueKind.True or JsonValueKind.False => Bind(i, field.Value.ValueKind == JsonValueKind.True ? 1L : 0L),
+                    JsonValueKind.Number when field.Value.TryGetInt64(out var n) => Bind(i, n),
+                    JsonValueKind.Number => Bind(i, field.Value.GetDouble()),
+                    JsonValueKind.String => Bind(i, field.Value.GetString()!),
+                    _ => $"json(json_extract(args, @args_path_{i})) = json(@args_value_{i})" + Bound(i, field.Value.GetRawText()),
+                });
+            }
+        }
+        string Bound(int i, string value)
+        {
+            command.With($"args_value_{i}", value);
+            return "";
+        }
+        string Bind(int i, object value)
+        {
+            command.With($"args_value_{i}", value, value switch { long => DbType.Int64, double => DbType.Double, _ => DbType.String });
+            return $"json_extract(args, @args_path_{i}) = @args_value_{i}";
+        }
+        using var document = JsonDocument.Parse(json);
+        Walk(document.RootElement, "$");
+        return conditions.Count == 0 ? "1 = 1" : "(" + string.Join(" AND ", conditions) + ")";
+    }
 
     /// <summary>One ready-set subquery per queue (job_claim_ready.sql), joined by UNION ALL.</summary>
     public override string ClaimSql(DbCommand command, IReadOnlyList<string> queues)

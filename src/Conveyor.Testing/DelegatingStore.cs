@@ -31,6 +31,18 @@ public class DelegatingStore(IConveyorStore inner) : IConveyorStore
     /// <inheritdoc />
     public virtual Task<JobRetryResult> JobRetryAsync(JobRetryParams p, CancellationToken ct) => Inner.JobRetryAsync(p, ct);
     /// <inheritdoc />
+    public virtual Task<IReadOnlyList<JobBulkChange>> JobBulkAsync(JobBulkParams p, CancellationToken ct) => Inner.JobBulkAsync(p, ct);
+    /// <inheritdoc />
+    public virtual Task<bool> QueuePauseAsync(QueuePauseParams p, CancellationToken ct) => Inner.QueuePauseAsync(p, ct);
+    /// <inheritdoc />
+    public virtual Task<IReadOnlyList<long>> JobIdsAsync(JobListParams p, CancellationToken ct) => Inner.JobIdsAsync(p, ct);
+    /// <inheritdoc />
+    public virtual Task<long> JobCountAsync(JobListParams p, CancellationToken ct) => Inner.JobCountAsync(p, ct);
+    /// <inheritdoc />
+    public virtual Task<IReadOnlyList<ThroughputPoint>> ThroughputAsync(ThroughputParams p, CancellationToken ct) => Inner.ThroughputAsync(p, ct);
+    /// <inheritdoc />
+    public virtual Task<JobChangePage> JobChangesAsync(JobChangesParams p, CancellationToken ct) => Inner.JobChangesAsync(p, ct);
+    /// <inheritdoc />
     public virtual Task<Job?> JobGetAsync(long id, CancellationToken ct) => Inner.JobGetAsync(id, ct);
     /// <inheritdoc />
     public virtual Task<IReadOnlyList<Job>> JobListAsync(JobListParams p, CancellationToken ct) => Inner.JobListAsync(p, ct);

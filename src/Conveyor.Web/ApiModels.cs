@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Conveyor.Storage;
 
 namespace Conveyor.Web;
 
@@ -90,4 +91,53 @@ internal static class JobRequestReader
             return Durations.Parse(value.GetString()!, $"Field \"{name}\"");
         throw new JobValidationException($"Field \"{name}\" must be a duration such as \"10s\" or a number of seconds.");
     }
+}
+
+/// <summary>Reads a job filter from a query string (GET /api/jobs) or a JSON object (a bulk action's filter), the same names in both.</summary>
+internal static class JobFilterReader
+{
+    public static JobListParams FromQuery(Microsoft.AspNetCore.Http.IQueryCollection q) =>
+        Build(name => q.TryGetValue(name, out var v) && !string.IsNullOrEmpty(v) ? v.ToString() : null);
+
+    public static JobListParams FromJson(JsonElement filter)
+    {
+        if (filter.ValueKind == JsonValueKind.Null)
+            return new JobListParams();
+        if (filter.ValueKind != JsonValueKind.Object)
+            throw new JobValidationException("A filter is a JSON object: {state, queue, kind, batch, tag, from, to, args}.");
+        foreach (var property in filter.EnumerateObject())
+        {
+            if (property.Name is not ("state" or "queue" or "kind" or "batch" or "tag" or "from" or "to" or "args"))
+                throw new JobValidationException($"Unknown filter field \"{property.Name}\"; known: state, queue, kind, batch, tag, from, to, args.");
+        }
+        return Build(name => filter.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null
+            ? name == "args" ? (v.ValueKind == JsonValueKind.Object ? v.GetRawText() : throw new JobValidationException("Filter \"args\" must be a JSON object."))
+            : v.ValueKind == JsonValueKind.String ? v.GetString() : throw new JobValidationException($"Filter \"{name}\" must be a string.")
+            : null);
+    }
+
+    private static JobListParams Build(Func<string, string?> get)
+    {
+        JobState? state = null;
+        if (get("state") is { } stateText)
+        {
+            state = JobStateNames.TryParse(stateText, out var s) ? s
+                : throw new JobValidationException($"Unknown state '{stateText}'; use one of {string.Join(", ", JobStateNames.All.Select(x => x.ToName()))}.");
+        }
+        var args = get("args");
+        if (args is not null)
+            JobValidation.ValidateArgsFilter(args);
+        return new JobListParams(state, get("queue"), get("kind"), get("batch"))
+        {
+            Tag = get("tag"),
+            CreatedFrom = Time(get("from"), "from"),
+            CreatedTo = Time(get("to"), "to"),
+            ArgsContains = args,
+        };
+    }
+
+    private static DateTimeOffset? Time(string? text, string name) =>
+        text is null ? null
+        : DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var time)
+            ? time : throw new JobValidationException($"Filter \"{name}\" must be an ISO-8601 time (got '{text}').");
 }

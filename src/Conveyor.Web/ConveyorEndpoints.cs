@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Conveyor.Storage;
+using Conveyor.Web.Events;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -23,10 +24,10 @@ public static class ConveyorEndpoints
     private const int MaxPageSize = 500;
 
     /// <summary>
-    /// Maps Conveyor's HTTP API: jobs, queues and health. Errors are RFC 7807 problem details.
+    /// Maps Conveyor's HTTP API: jobs, queues, workers, events and health. Errors are RFC 7807 problem details.
     /// With <paramref name="apiKey"/> set, every /api route needs <c>Authorization: Bearer KEY</c> or <c>X-Api-Key: KEY</c>.
     /// </summary>
-    public static IEndpointRouteBuilder MapConveyor(this IEndpointRouteBuilder endpoints, string? apiKey = null) =>
+    public static IEndpointRouteBuilder MapConveyor(this IEndpointRouteBuilder endpoints, string? apiKey) =>
         endpoints.MapConveyor(string.IsNullOrEmpty(apiKey) ? new ConveyorApiKeys() : new ConveyorApiKeys().Add(apiKey));
 
     /// <summary>
@@ -36,9 +37,18 @@ public static class ConveyorEndpoints
     public static IEndpointRouteBuilder MapConveyor(this IEndpointRouteBuilder endpoints, ConveyorApiKeys keys)
     {
         ArgumentNullException.ThrowIfNull(keys);
+        return endpoints.MapConveyor(new ConveyorWebOptions { ApiKeys = keys });
+    }
+
+    /// <summary>
+    /// Maps Conveyor's HTTP API with the given options, or (null) those registered by
+    /// <see cref="ConveyorWebServiceCollectionExtensions.AddConveyorWeb"/> (else the defaults: no keys, local callers only).
+    /// </summary>
+    public static IEndpointRouteBuilder MapConveyor(this IEndpointRouteBuilder endpoints, ConveyorWebOptions? options = null)
+    {
+        var web = ConveyorWeb.For(endpoints, options);
         var api = endpoints.MapGroup("/api");
-        if (keys.Any)
-            api.AddEndpointFilter(new ApiKeyFilter(keys));
+        api.AddEndpointFilter(new ApiAccessFilter(web));
         api.AddEndpointFilter<ProblemFilter>();
 
         // The metadata below is what the OpenAPI document (/openapi/v1.json, where the host maps it) says of each route.
@@ -50,16 +60,40 @@ public static class ConveyorEndpoints
             .WithSummary("Enqueue up to 10,000 jobs in one call: a JSON array of jobs, or {\"jobs\": [...]}.")
             .Accepts<JsonElement>("application/json").Produces(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
-        api.MapGet("/jobs/{id:long}", GetAsync).WithName("GetJob").WithTags("jobs").WithSummary("One job.")
-            .Produces<Job>().ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapGet("/jobs", ListAsync).WithName("ListJobs").WithTags("jobs")
-            .WithSummary("Jobs newest first, filtered by state, queue, kind and batch; limit (at most 500) and after page on.")
+        api.MapGet("/jobs/{id:long}", (long id, IJobClient client, CancellationToken ct) => GetAsync(id, client, web, ct))
+            .WithName("GetJob").WithTags("jobs").WithSummary("One job (a job read token for it may be given as ?token=).")
+            .WithMetadata(new JobTokenAccepted()).Produces<Job>().ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/jobs", (HttpRequest request, IJobClient client, CancellationToken ct) => ListAsync(request, client, web, ct)).WithName("ListJobs").WithTags("jobs")
+            .WithSummary("Jobs newest first, filtered by state, queue, kind, batch, tag, created time (from, to) and args (a JSON object they contain); limit (at most 500) and after page on.")
             .Produces(StatusCodes.Status200OK).ProducesProblem(StatusCodes.Status400BadRequest);
-        api.MapPost("/jobs/{id:long}/cancel", CancelAsync).WithName("CancelJob").WithTags("jobs")
+        api.MapPost("/jobs/{id:long}/cancel", (long id, IJobClient client, CancellationToken ct) => CancelAsync(id, client, web, ct)).WithName("CancelJob").WithTags("jobs")
             .WithSummary("Cancel a waiting job at once, or ask a running one to stop.").ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapPost("/jobs/{id:long}/retry", RetryAsync).WithName("RetryJob").WithTags("jobs")
+        api.MapPost("/jobs/{id:long}/retry", (long id, IJobClient client, CancellationToken ct) => RetryAsync(id, client, web, ct)).WithName("RetryJob").WithTags("jobs")
             .WithSummary("Run a failed or cancelled job again.").ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        api.MapDelete("/jobs/{id:long}", DeleteAsync).WithName("DeleteJob").WithTags("jobs")
+            .WithSummary("Delete a job that is not running (cancel a running one first).")
+            .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        api.MapPost("/jobs/{id:long}/token", (long id, IJobMonitor monitor, CancellationToken ct) => TokenAsync(id, monitor, web, ct)).WithName("IssueJobToken").WithTags("events")
+            .WithSummary("A short-lived signed token that lets a browser follow this one job's events (GET /api/events?job=ID&token=...) without an API key.")
+            .WithMetadata(new RequiredScope(ApiScope.Read)).ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPost("/jobs/actions", (HttpRequest request, CancellationToken ct) => StartBulkAsync(request, web, ct)).WithName("StartBulkAction").WithTags("jobs")
+            .WithSummary("Retry, cancel or delete every job a filter selects ({\"action\", \"filter\": {state, queue, kind, batch, tag, from, to, args}}), in batches on the server: 202 with the action's id.")
+            .Accepts<JsonElement>("application/json").Produces(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status400BadRequest);
+        api.MapGet("/jobs/actions/{actionId}", (string actionId) => web.Bulk.Get(actionId) is { } op ? Json(op)
+                : Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"No bulk action '{actionId}' on this server."))
+            .WithName("GetBulkAction").WithTags("jobs").WithSummary("A bulk action's progress: total, processed, changed, done.");
+        api.MapGet("/events", (HttpContext context, IJobChangeFeed feed, CancellationToken ct) => EventStream.StreamAsync(context, web.Hub, feed, EventStream.ReadFilter(context.Request), ct))
+            .WithName("Events").WithTags("events")
+            .WithSummary("Server-sent events of job changes (?job=ID, ?batch=ID or ?queue=Q; none: all). Each event's id resumes the stream as Last-Event-ID.")
+            .WithMetadata(new JobTokenAccepted()).Produces(StatusCodes.Status200OK, contentType: "text/event-stream");
         api.MapGet("/queues", QueuesAsync).WithName("ListQueues").WithTags("queues").WithSummary("Counts by state per queue and the oldest waiting job's age.");
+        api.MapPost("/queues/{queue}/pause", (string queue, IJobAdminStore admin, CancellationToken ct) => PauseAsync(queue, true, admin, ct))
+            .WithName("PauseQueue").WithTags("queues").WithSummary("Stop handing out the queue's jobs (they stay, and new ones are accepted).");
+        api.MapPost("/queues/{queue}/resume", (string queue, IJobAdminStore admin, CancellationToken ct) => PauseAsync(queue, false, admin, ct))
+            .WithName("ResumeQueue").WithTags("queues").WithSummary("Hand out the queue's jobs again.");
+        api.MapGet("/stats/throughput", (HttpRequest request, IJobMonitor monitor, CancellationToken ct) => ThroughputAsync(request, monitor, web, ct))
+            .WithName("Throughput").WithTags("queues")
+            .WithSummary("Completed and failed jobs per minute over the last ?minutes= (default 60, at most 1440), all queues or ?queue=; from maintained counts.");
         api.MapGet("/workers", WorkersAsync).WithName("ListWorkers").WithTags("workers").WithSummary("Worker processes as they last reported.");
         endpoints.MapGet("/healthz", () => Json(new { status = "ok" })).WithName("Health").WithTags("health").WithSummary("The process is alive.");
         endpoints.MapGet("/readyz", ReadyAsync).WithName("Ready").WithTags("health").WithSummary("The store answers (503 with the reason when not).");
@@ -135,40 +169,40 @@ public static class ConveyorEndpoints
         return Json(new { jobs = results.Select(r => new { id = r.Id, duplicate = r.Duplicate }) }, StatusCodes.Status202Accepted);
     }
 
-    private static async Task<IResult> GetAsync(long id, IJobClient client, CancellationToken ct)
+    private static async Task<IResult> GetAsync(long id, IJobClient client, ConveyorWeb web, CancellationToken ct)
     {
         var job = await client.GetAsync(id, ct) ?? throw new JobNotFoundException(id);
-        return Json(job);
+        return Json(web.Redactor.Apply(job));
     }
 
-    private static async Task<IResult> ListAsync(HttpRequest request, IJobClient client, CancellationToken ct)
+    private static async Task<IResult> ListAsync(HttpRequest request, IJobClient client, ConveyorWeb web, CancellationToken ct)
     {
         var q = request.Query;
-        JobState? state = null;
-        if (q.TryGetValue("state", out var stateText) && !string.IsNullOrEmpty(stateText))
-        {
-            state = JobStateNames.TryParse(stateText, out var s) ? s
-                : throw new JobValidationException($"Unknown state '{stateText}'; use one of {string.Join(", ", JobStateNames.All.Select(x => x.ToName()))}.");
-        }
         var limit = ParseLong(q["limit"], "limit") ?? 50;
         if (limit < 1)
             throw new JobValidationException($"Limit must be at least 1 (got {limit}).");
         limit = Math.Min(limit, MaxPageSize);
-        var query = new JobQuery { State = state, Queue = Empty(q["queue"]), Kind = Empty(q["kind"]), BatchId = Empty(q["batch"]), Limit = (int)limit, AfterId = ParseLong(q["after"], "after") };
-        var jobs = await client.ListAsync(query, ct);
+        var filter = JobFilterReader.FromQuery(q);
+        var query = new JobQuery
+        {
+            State = filter.State, Queue = filter.Queue, Kind = filter.Kind, BatchId = filter.BatchId, Tag = filter.Tag,
+            CreatedFrom = filter.CreatedFrom, CreatedTo = filter.CreatedTo, ArgsContains = filter.ArgsContains,
+            Limit = (int)limit, AfterId = ParseLong(q["after"], "after"),
+        };
+        var jobs = web.Redactor.Apply(await client.ListAsync(query, ct));
         return Json(new JobPage(jobs, jobs.Count == query.Limit ? jobs[^1].Id : null));
     }
 
-    private static async Task<IResult> CancelAsync(long id, IJobClient client, CancellationToken ct)
+    private static async Task<IResult> CancelAsync(long id, IJobClient client, ConveyorWeb web, CancellationToken ct)
     {
         var result = await client.CancelAsync(id, ct);
         if (result.Outcome == CancelOutcome.NotFound)
             throw new JobNotFoundException(id);
         var job = await client.GetAsync(id, ct);
-        return Json(new { outcome = result.Outcome, job });
+        return Json(new { outcome = result.Outcome, job = job is null ? null : web.Redactor.Apply(job) });
     }
 
-    private static async Task<IResult> RetryAsync(long id, IJobClient client, CancellationToken ct)
+    private static async Task<IResult> RetryAsync(long id, IJobClient client, ConveyorWeb web, CancellationToken ct)
     {
         var result = await client.RetryAsync(id, ct);
         switch (result.Outcome)
@@ -179,7 +213,62 @@ public static class ConveyorEndpoints
                 return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Job cannot be retried",
                     detail: $"Job {id} is {result.State?.ToName()}; only failed and cancelled jobs can be retried.");
         }
-        return Json(new { outcome = result.Outcome, job = await client.GetAsync(id, ct) });
+        var job = await client.GetAsync(id, ct);
+        return Json(new { outcome = result.Outcome, job = job is null ? null : web.Redactor.Apply(job) });
+    }
+
+    private static async Task<IResult> DeleteAsync(long id, IJobAdminStore admin, IJobMonitor monitor, CancellationToken ct)
+    {
+        var job = await monitor.JobGetAsync(id, ct) ?? throw new JobNotFoundException(id);
+        if ((await admin.JobBulkAsync(new JobBulkParams(JobBulkAction.Delete, [id]), ct)).Count == 1)
+            return Results.NoContent();
+        return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Job cannot be deleted",
+            detail: $"Job {id} is {job.State.ToName()}; a running job cannot be deleted. Cancel it first.");
+    }
+
+    private static async Task<IResult> TokenAsync(long id, IJobMonitor monitor, ConveyorWeb web, CancellationToken ct)
+    {
+        _ = await monitor.JobGetAsync(id, ct) ?? throw new JobNotFoundException(id);
+        var (token, expires) = web.Tokens.Issue(id, web.Options.TokenLifetime);
+        return Json(new { token, expiresAt = expires, events = $"/api/events?job={id}&token={Uri.EscapeDataString(token)}" });
+    }
+
+    private static async Task<IResult> StartBulkAsync(HttpRequest request, ConveyorWeb web, CancellationToken ct)
+    {
+        var body = await ReadBodyAsync(request, 64 * 1024, ct);
+        if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("action", out var actionElement) || actionElement.ValueKind != JsonValueKind.String)
+            throw new JobValidationException("A bulk action is {\"action\": \"retry\"|\"cancel\"|\"delete\", \"filter\": {...}}.");
+        var action = actionElement.GetString() switch
+        {
+            "retry" => JobBulkAction.Retry,
+            "cancel" => JobBulkAction.Cancel,
+            "delete" => JobBulkAction.Delete,
+            var other => throw new JobValidationException($"Unknown bulk action '{other}'; use retry, cancel or delete."),
+        };
+        var filter = body.TryGetProperty("filter", out var f) ? JobFilterReader.FromJson(f) : new JobListParams();
+        var operation = web.Bulk.Start(action, filter, web.Stopping);
+        return new WithLocation(Json(operation, StatusCodes.Status202Accepted), $"{request.PathBase}/api/jobs/actions/{operation.Id}");
+    }
+
+    private static async Task<IResult> ThroughputAsync(HttpRequest request, IJobMonitor monitor, ConveyorWeb web, CancellationToken ct)
+    {
+        var minutes = ParseLong(request.Query["minutes"], "minutes") ?? 60;
+        if (minutes is < 1 or > 1440)
+            throw new JobValidationException($"Query parameter 'minutes' must be between 1 and 1440 (got {minutes}).");
+        var now = web.Time.GetUtcNow();
+        var first = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, now.Minute, 0, TimeSpan.Zero).AddMinutes(1 - minutes);
+        var queue = Empty(request.Query["queue"]);
+        var points = (await monitor.ThroughputAsync(new ThroughputParams(first, queue), ct)).ToDictionary(p => p.Minute);
+        // Every minute of the window, zero where nothing finished, so a chart needs no gap logic.
+        return Json(Enumerable.Range(0, (int)minutes).Select(i => first.AddMinutes(i))
+            .Select(m => points.TryGetValue(m, out var p) ? p : new ThroughputPoint(m, 0, 0)).ToList());
+    }
+
+    private static async Task<IResult> PauseAsync(string queue, bool paused, IJobAdminStore admin, CancellationToken ct)
+    {
+        JobValidation.ValidateQueue(queue);
+        var changed = await admin.QueuePauseAsync(new QueuePauseParams(queue, paused), ct);
+        return Json(new { queue, paused, changed });
     }
 
     private static async Task<IResult> QueuesAsync(IJobClient client, CancellationToken ct)
@@ -243,31 +332,6 @@ public static class ConveyorEndpoints
             {
                 return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Store unavailable", detail: ex.Message);
             }
-        }
-    }
-
-    /// <summary>401 without a known key; 403 when the key's scopes do not cover the route (GET: read; anything else: operate).</summary>
-    private sealed class ApiKeyFilter(ConveyorApiKeys keys) : IEndpointFilter
-    {
-        public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-        {
-            var request = context.HttpContext.Request;
-            var given = request.Headers["X-Api-Key"].ToString();
-            var authorization = request.Headers.Authorization.ToString();
-            if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-                given = authorization["Bearer ".Length..].Trim();
-            if (keys.ScopesOf(given) is not { } scopes)
-            {
-                return ValueTask.FromResult<object?>(Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized",
-                    detail: "This Conveyor API needs an API key: send 'Authorization: Bearer KEY' or 'X-Api-Key: KEY'."));
-            }
-            var needed = HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) ? ApiScope.Read : ApiScope.Operate;
-            if (!ConveyorApiKeys.Grants(scopes, needed))
-            {
-                return ValueTask.FromResult<object?>(Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden",
-                    detail: $"This key's scopes ({scopes}) do not allow {request.Method} {request.Path}: it needs {needed.ToString().ToLowerInvariant()}."));
-            }
-            return next(context);
         }
     }
 

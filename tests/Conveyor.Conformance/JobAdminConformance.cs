@@ -64,3 +64,73 @@ public abstract class JobAdminConformance<TFactory> : StoreConformance<TFactory>
         Assert.Equal((JobState.Queued, (DateTimeOffset?)null), ((await GetAsync(cancelled)).State, (await GetAsync(cancelled)).CancelRequestedAt));
     }
 }
+
+/// <summary>Acting on many jobs and pausing queues (<see cref="IJobAdminStore"/>).</summary>
+public abstract class JobBulkConformance<TFactory> : StoreConformance<TFactory> where TFactory : IStoreFactory, new()
+{
+    private Task<IReadOnlyList<JobBulkChange>> BulkAsync(JobBulkAction action, params long[] ids) =>
+        Store.JobBulkAsync(new JobBulkParams(action, ids, T0.AddMinutes(1)), default);
+
+    [StoreFact]
+    public async Task Bulk_actions_change_each_job_only_where_the_rules_allow()
+    {
+        var failed = await InsertAsync(Row(maxAttempts: 1));
+        var running = await InsertAsync(Row());
+        Assert.Equal(2, (await ClaimAsync()).Count);
+        await ApplyAsync(T0, AttemptOutcome.Failed(L(failed), "w1", E("x")));
+        var queued = await InsertAsync(Row());
+
+        var retried = await BulkAsync(JobBulkAction.Retry, failed, running, queued, 999_999);
+        Assert.Equal(new JobBulkChange(failed, JobState.Failed, JobState.Queued, "default"), Assert.Single(retried));
+        Assert.Equal((JobState.Queued, 2), ((await GetAsync(failed)).State, (await GetAsync(failed)).MaxAttempts));
+
+        var cancelled = (await BulkAsync(JobBulkAction.Cancel, failed, running, queued)).OrderBy(c => c.Id).ToList();
+        Assert.Equal([
+            new JobBulkChange(failed, JobState.Queued, JobState.Cancelled, "default"),
+            new JobBulkChange(running, JobState.Running, JobState.Running, "default"),
+            new JobBulkChange(queued, JobState.Queued, JobState.Cancelled, "default")], cancelled);
+        Assert.NotNull((await GetAsync(running)).CancelRequestedAt);
+
+        var deleted = await BulkAsync(JobBulkAction.Delete, failed, running, queued);
+        Assert.Equal([failed, queued], deleted.Select(d => d.Id).Order());
+        Assert.All(deleted, d => Assert.Null(d.State));
+        Assert.Null(await Store.JobGetAsync(failed, default));
+        Assert.Equal(JobState.Running, (await GetAsync(running)).State);
+    }
+
+    [StoreFact]
+    public async Task A_paused_queue_keeps_its_jobs_and_hands_none_out_until_resumed()
+    {
+        await InsertAsync(Row(queue: "mail"));
+        Assert.True(await Store.QueuePauseAsync(new QueuePauseParams("mail", true, T0), default));
+        Assert.False(await Store.QueuePauseAsync(new QueuePauseParams("mail", true, T0), default));
+        Assert.Empty(await ClaimAsync(queues: "mail"));
+        var stats = Assert.Single(await Store.QueueStatsAsync(new QueueStatsParams(T0), default));
+        Assert.True(stats.Paused);
+
+        Assert.True(await Store.QueuePauseAsync(new QueuePauseParams("mail", false, T0), default));
+        Assert.Single(await ClaimAsync(queues: "mail"));
+        Assert.False(Assert.Single(await Store.QueueStatsAsync(new QueueStatsParams(T0), default)).Paused);
+        // A queue never seen can be paused before its first job.
+        Assert.True(await Store.QueuePauseAsync(new QueuePauseParams("later", true, T0), default));
+    }
+
+    [StoreFact]
+    public async Task List_filters_by_tag_time_and_args_and_treats_sql_as_data()
+    {
+        var early = await InsertAsync(Row(args: """{"user":{"id":7,"plan":"pro"},"n":1,"ok":true}"""), T0);
+        var late = await InsertAsync(Row(args: """{"user":{"id":8,"plan":"pro"},"n":2.5,"ok":false}"""), T0.AddHours(1));
+        var sql = await InsertAsync(Row(args: """{"name":"x'); DROP TABLE jobs; --"}"""), T0.AddHours(2));
+        async Task<long[]> List(JobListParams p) => [.. (await Store.JobListAsync(p, default)).Select(j => j.Id)];
+
+        Assert.Equal([late, early], await List(new JobListParams { ArgsContains = """{"user":{"plan":"pro"}}""" }));
+        Assert.Equal([early], await List(new JobListParams { ArgsContains = """{"user":{"id":7}}""" }));
+        Assert.Equal([late], await List(new JobListParams { ArgsContains = """{"n":2.5,"ok":false}""" }));
+        Assert.Equal([sql], await List(new JobListParams { ArgsContains = """{"name":"x'); DROP TABLE jobs; --"}""" }));
+        Assert.Empty(await List(new JobListParams { ArgsContains = """{"user":{"id":9}}""" }));
+        Assert.Equal([sql, late], await List(new JobListParams { CreatedFrom = T0.AddMinutes(30) }));
+        Assert.Equal([early], await List(new JobListParams { CreatedTo = T0.AddMinutes(30) }));
+        Assert.Equal([sql, late, early], await List(new JobListParams { Tag = "t1" }));
+        Assert.Empty(await List(new JobListParams { Tag = "' OR 1=1 --" }));
+    }
+}

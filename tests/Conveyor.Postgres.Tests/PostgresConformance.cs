@@ -42,6 +42,8 @@ public sealed class PostgresFactory : IStoreFactory
 
 public sealed class PostgresJobExecution : JobExecutionConformance<PostgresFactory>;
 public sealed class PostgresJobAdmin : JobAdminConformance<PostgresFactory>;
+public sealed class PostgresJobBulk : JobBulkConformance<PostgresFactory>;
+public sealed class PostgresJobChangeFeed : JobChangeFeedConformance<PostgresFactory>;
 public sealed class PostgresJobMonitor : JobMonitorConformance<PostgresFactory>;
 public sealed class PostgresMaintenance : MaintenanceConformance<PostgresFactory>;
 public sealed class PostgresWorkerRegistry : WorkerRegistryConformance<PostgresFactory>;

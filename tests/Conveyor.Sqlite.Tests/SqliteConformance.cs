@@ -35,6 +35,8 @@ public sealed class SqliteFactory : IStoreFactory
 
 public sealed class SqliteJobExecution : JobExecutionConformance<SqliteFactory>;
 public sealed class SqliteJobAdmin : JobAdminConformance<SqliteFactory>;
+public sealed class SqliteJobBulk : JobBulkConformance<SqliteFactory>;
+public sealed class SqliteJobChangeFeed : JobChangeFeedConformance<SqliteFactory>;
 public sealed class SqliteJobMonitor : JobMonitorConformance<SqliteFactory>;
 public sealed class SqliteMaintenance : MaintenanceConformance<SqliteFactory>;
 public sealed class SqliteWorkerRegistry : WorkerRegistryConformance<SqliteFactory>;

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.HttpOverrides;
 using System.CommandLine;
 using Conveyor.Storage;
 using Conveyor.Web;
@@ -25,6 +26,8 @@ internal static class HostCommands
     private static readonly Option<string?> Urls = new("--urls") { Description = "Where the HTTP API listens (env CONVEYOR_URLS; default http://127.0.0.1:5000)" };
     private static readonly Option<string?> ApiKey = new("--api-key") { Description = "Require this key (all scopes) on /api routes (env CONVEYOR_API_KEY)" };
     private static readonly Option<string?> ApiKeys = new("--api-keys") { Description = "Scoped keys, KEY:scope[+scope],... with scopes read, operate, admin, worker (env CONVEYOR_API_KEYS)" };
+    private static readonly Option<string?> SigningKey = new("--signing-key") { Description = "Secret that signs job read tokens and dashboard sessions; the same on every server of a fleet (env CONVEYOR_SIGNING_KEY; default: random per process)" };
+    private static readonly Option<string?> TrustedProxies = new("--trusted-proxies") { Description = "Proxy addresses whose X-Forwarded-For is believed, comma-separated (env CONVEYOR_TRUSTED_PROXIES; default: none)" };
 
     public static Command Serve(CliSettings settings)
     {
@@ -33,6 +36,8 @@ internal static class HostCommands
         command.Add(Urls);
         command.Add(ApiKey);
         command.Add(ApiKeys);
+        command.Add(SigningKey);
+        command.Add(TrustedProxies);
         command.SetAction((parse, ct) => CliApp.Guard(() => ServeAsync(parse, settings, ct)));
         return command;
     }
@@ -123,6 +128,8 @@ internal static class HostCommands
         // Nothing is served beyond loopback without a key.
         if (!keys.Any && urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault(u => !IsLoopback(u)) is { } open)
             throw new JobValidationException($"--urls {open} is reachable beyond this machine and no --api-key or --api-keys (CONVEYOR_API_KEY, CONVEYOR_API_KEYS) is set; set a key, or listen on 127.0.0.1 / [::1] / localhost.");
+        var proxies = ParseProxies(settings.Get(parse.GetValue(TrustedProxies), "trusted-proxies"));
+        var signingKey = settings.Get(parse.GetValue(SigningKey), "signing-key");
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         // The CLI reads its own settings (flag, CONVEYOR_*, appsettings.json with "30s"-style durations): the host's
         // configuration sources would bind the same file a second time, by other rules.
@@ -132,13 +139,36 @@ internal static class HostCommands
         builder.WebHost.UseUrls(urls);
         AddConveyorHost(builder.Services, options);
         builder.Services.AddOpenApi();
+        builder.Services.AddConveyorWeb(o =>
+        {
+            o.ApiKeys = keys;
+            o.SigningKey = signingKey;
+        });
         await using var app = builder.Build();
-        app.MapConveyor(keys);
+        if (proxies.Count > 0)
+        {
+            // Only these proxies' X-Forwarded-For is believed; without them the socket's own address decides.
+            var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto };
+            forwarded.KnownProxies.Clear();
+            forwarded.KnownIPNetworks.Clear();
+            foreach (var proxy in proxies)
+                forwarded.KnownProxies.Add(proxy);
+            app.UseForwardedHeaders(forwarded);
+        }
+        app.MapConveyor();
+        app.MapConveyorDashboard("/");
         app.MapOpenApi();
         await StartWithBannerAsync(app, app.Services, "serve", urls, ct);
+        if (!keys.Any)
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Conveyor").LogInformation(
+                "No API key is configured: serving callers on this machine only (set --api-keys to serve others).");
         await app.WaitForShutdownAsync(CancellationToken.None);
         return ExitCodes.Ok;
     }
+
+    private static List<System.Net.IPAddress> ParseProxies(string? text) =>
+        [.. (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(p =>
+            System.Net.IPAddress.TryParse(p, out var address) ? address : throw new JobValidationException($"--trusted-proxies: '{p}' is not an IP address."))];
 
     /// <summary>True for http(s)://127.x.x.x, [::1] and localhost; false for 0.0.0.0, [::], *, + and every other host.</summary>
     internal static bool IsLoopback(string url)

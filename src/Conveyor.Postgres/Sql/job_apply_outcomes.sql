@@ -2,9 +2,12 @@
 -- (same attempt, same worker, still running) may end it; a late outcome from a rescued attempt changes nothing.
 -- A rescue applies only while the lease is still expired (on the database's clock), so a heartbeat that landed
 -- after the rescuer looked wins. A job asked to cancel that would otherwise run again ends cancelled instead.
-WITH clock AS (SELECT coalesce(@now::timestamptz, now()) AS now)
+-- Completed and failed jobs are added to this minute's throughput (this connection's shard) by the same statement.
+WITH clock AS (SELECT coalesce(@now::timestamptz, now()) AS now, pg_current_xact_id()::text::bigint AS seq),
+applied AS (
 UPDATE conveyor.jobs AS j
-SET state = CASE WHEN j.cancel_requested_at IS NOT NULL AND o.state IN ('scheduled', 'queued') THEN 'cancelled' ELSE o.state END,
+SET change_seq = clock.seq,
+    state = CASE WHEN j.cancel_requested_at IS NOT NULL AND o.state IN ('scheduled', 'queued') THEN 'cancelled' ELSE o.state END,
     attempt = j.attempt - o.refund,
     result = o.result::jsonb,
     run_at = CASE WHEN o.delay IS NULL THEN j.run_at ELSE clock.now + make_interval(secs => o.delay) END,
@@ -21,4 +24,14 @@ FROM clock, jsonb_to_recordset(@outcomes::jsonb) AS o(
     rescue integer, has_progress integer, progress smallint, progress_stage text, progress_done bigint, progress_total bigint)
 WHERE j.id = o.id AND j.attempt = o.attempt AND j.worker_id = o.worker AND j.state = 'running'
   AND (o.rescue = 0 OR j.lease_until < clock.now)
-RETURNING j.id, j.queue, j.state;
+RETURNING j.id, j.queue, j.state),
+counted AS (
+    INSERT INTO conveyor.job_throughput AS t (minute, queue, shard, completed, failed)
+    SELECT date_trunc('minute', clock.now), a.queue, pg_backend_pid() % 8,
+           count(*) FILTER (WHERE a.state = 'completed'), count(*) FILTER (WHERE a.state = 'failed')
+    FROM applied AS a, clock
+    WHERE a.state IN ('completed', 'failed')
+    GROUP BY a.queue, clock.now
+    ON CONFLICT (minute, queue, shard) DO UPDATE
+    SET completed = t.completed + EXCLUDED.completed, failed = t.failed + EXCLUDED.failed)
+SELECT id, queue, state FROM applied;

@@ -5,7 +5,7 @@
 -- queued jobs, 2,500 jobs/s drained); per queue it reads @max rows and stops.
 -- Due scheduled jobs count as ready, so a retry's back-off never waits on the promoter. Paused queues have none.
 -- "Due" and the lease are judged by the database's clock, so a worker whose clock runs ahead starts nothing early.
-WITH clock AS (SELECT coalesce(@now::timestamptz, now()) AS now),
+WITH clock AS (SELECT coalesce(@now::timestamptz, now()) AS now, pg_current_xact_id()::text::bigint AS seq),
 ready AS (
     SELECT r.id
     FROM clock, jsonb_array_elements_text(@queues::jsonb) AS q(name)
@@ -23,7 +23,8 @@ ready AS (
     LIMIT @max
 )
 UPDATE conveyor.jobs AS j
-SET state = 'running',
+SET change_seq = clock.seq,
+    state = 'running',
     attempt = j.attempt + 1,
     worker_id = @worker_id,
     started_at = clock.now,

@@ -4,6 +4,6 @@ WITH due AS (
     LIMIT @limit
     FOR UPDATE SKIP LOCKED
 )
-UPDATE conveyor.jobs AS j SET state = 'queued'
+UPDATE conveyor.jobs AS j SET state = 'queued', change_seq = pg_current_xact_id()::text::bigint
 FROM due WHERE j.id = due.id
 RETURNING j.queue;

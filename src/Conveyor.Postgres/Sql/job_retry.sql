@@ -1,10 +1,11 @@
 -- A manual retry of a failed or cancelled job: queued now, one more attempt granted when the budget is spent, the
 -- error history kept. Any other state is left as it is. Returned with the state before (what the caller is told).
-WITH clock AS (SELECT coalesce(@now::timestamptz, now()) AS now),
+WITH clock AS (SELECT coalesce(@now::timestamptz, now()) AS now, pg_current_xact_id()::text::bigint AS seq),
 target AS (SELECT id, state, queue FROM conveyor.jobs WHERE id = @id FOR UPDATE),
 changed AS (
     UPDATE conveyor.jobs AS j
-    SET state = 'queued',
+    SET change_seq = clock.seq,
+        state = 'queued',
         run_at = clock.now,
         max_attempts = CASE WHEN j.attempt >= j.max_attempts THEN j.attempt + 1 ELSE j.max_attempts END,
         finished_at = NULL,

@@ -3,7 +3,8 @@
 -- A rescue applies only while the lease is still expired, so a heartbeat that landed after the rescuer looked wins.
 -- A job asked to cancel that would otherwise run again ends cancelled instead.
 UPDATE conveyor_jobs AS j
-SET state = CASE WHEN j.cancel_requested_at IS NOT NULL AND o.state IN ('scheduled', 'queued') THEN 'cancelled' ELSE o.state END,
+SET change_seq = (SELECT value + 1 FROM conveyor_counters WHERE name = 'change'),
+    state = CASE WHEN j.cancel_requested_at IS NOT NULL AND o.state IN ('scheduled', 'queued') THEN 'cancelled' ELSE o.state END,
     attempt = j.attempt - o.refund,
     result = o.result,
     run_at = CASE WHEN o.delay IS NULL THEN j.run_at WHEN o.delay = 0 THEN @now ELSE strftime('%Y-%m-%dT%H:%M:%f000Z', @now, printf('%+.3f seconds', o.delay)) END,
@@ -26,3 +27,7 @@ WHERE j.id = o.id AND j.attempt = o.attempt AND j.worker_id = o.worker AND j.sta
   AND (o.rescue = 0 OR j.lease_until < @now)
 -- SQLite's RETURNING names the updated table's columns unqualified.
 RETURNING id, queue, state;
+
+
+-- Stamped rows take the counter's next value; it moves only when this statement changed rows.
+UPDATE conveyor_counters SET value = value + 1 WHERE name = 'change' AND changes() > 0;

@@ -7,8 +7,13 @@ SELECT state AS previous_state,
 FROM conveyor_jobs WHERE id = @id;
 
 UPDATE conveyor_jobs
-SET state = CASE WHEN state = 'running' THEN state ELSE 'cancelled' END,
+SET change_seq = (SELECT value + 1 FROM conveyor_counters WHERE name = 'change'),
+    state = CASE WHEN state = 'running' THEN state ELSE 'cancelled' END,
     finished_at = CASE WHEN state = 'running' THEN finished_at ELSE @now END,
     lease_until = CASE WHEN state = 'running' THEN lease_until END,
     cancel_requested_at = coalesce(cancel_requested_at, @now)
 WHERE id = @id AND state IN ('scheduled', 'queued', 'running');
+
+
+-- Stamped rows take the counter's next value; it moves only when this statement changed rows.
+UPDATE conveyor_counters SET value = value + 1 WHERE name = 'change' AND changes() > 0;

@@ -6,7 +6,8 @@
 -- Times are fixed-width UTC text; SQLite's date arithmetic has millisecond precision, padded to the column's
 -- microseconds ('000Z') so that text order stays time order.
 UPDATE conveyor_jobs
-SET state = 'running',
+SET change_seq = (SELECT value + 1 FROM conveyor_counters WHERE name = 'change'),
+    state = 'running',
     attempt = attempt + 1,
     worker_id = @worker_id,
     started_at = @now,
@@ -16,3 +17,7 @@ WHERE id IN (
     ORDER BY priority DESC, run_at, id
     LIMIT @max)
 RETURNING id, queue, kind, args, attempt, max_attempts, priority, created_at, batch_id, timeout;
+
+
+-- Stamped rows take the counter's next value; it moves only when this statement changed rows.
+UPDATE conveyor_counters SET value = value + 1 WHERE name = 'change' AND changes() > 0;

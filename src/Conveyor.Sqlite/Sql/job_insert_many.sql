@@ -4,9 +4,10 @@
 -- No delay means @now exactly: SQLite's date arithmetic rounds to milliseconds, which could put an immediate job a
 -- fraction of a millisecond in the future (and so "scheduled").
 INSERT INTO conveyor_jobs (queue, kind, args, state, priority, max_attempts, run_at, created_at,
-                           unique_key, concurrency_key, batch_id, tags, timeout)
+                           unique_key, concurrency_key, batch_id, tags, timeout, change_seq)
 SELECT queue, kind, args, CASE WHEN run_at > @now THEN 'scheduled' ELSE 'queued' END, priority, max_attempts,
-       run_at, @now, unique_key, concurrency_key, batch_id, tags, timeout
+       run_at, @now, unique_key, concurrency_key, batch_id, tags, timeout,
+       (SELECT value + 1 FROM conveyor_counters WHERE name = 'change')
 FROM (SELECT key AS ord, value ->> 'queue' AS queue, value ->> 'kind' AS kind, value -> 'args' AS args,
              value ->> 'priority' AS priority, value ->> 'max_attempts' AS max_attempts,
              coalesce(value ->> 'run_at', CASE WHEN coalesce(value ->> 'delay', 0) = 0 THEN @now
@@ -18,3 +19,7 @@ WHERE true
 ORDER BY ord
 ON CONFLICT DO NOTHING
 RETURNING id, unique_key;
+
+
+-- Stamped rows take the counter's next value; it moves only when this statement changed rows.
+UPDATE conveyor_counters SET value = value + 1 WHERE name = 'change' AND changes() > 0;

@@ -6,7 +6,8 @@ SELECT state AS previous_state,
 FROM conveyor_jobs WHERE id = @id;
 
 UPDATE conveyor_jobs
-SET state = 'queued',
+SET change_seq = (SELECT value + 1 FROM conveyor_counters WHERE name = 'change'),
+    state = 'queued',
     run_at = @now,
     max_attempts = CASE WHEN attempt >= max_attempts THEN attempt + 1 ELSE max_attempts END,
     finished_at = NULL,
@@ -14,3 +15,7 @@ SET state = 'queued',
     cancel_requested_at = NULL,
     worker_id = NULL
 WHERE id = @id AND state IN ('failed', 'cancelled');
+
+
+-- Stamped rows take the counter's next value; it moves only when this statement changed rows.
+UPDATE conveyor_counters SET value = value + 1 WHERE name = 'change' AND changes() > 0;

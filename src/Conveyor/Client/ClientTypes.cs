@@ -11,6 +11,14 @@ public sealed record JobQuery
     public string? Kind { get; init; }
     /// <summary>Only jobs of this batch.</summary>
     public string? BatchId { get; init; }
+    /// <summary>Only jobs carrying this tag.</summary>
+    public string? Tag { get; init; }
+    /// <summary>Only jobs created at or after this time.</summary>
+    public DateTimeOffset? CreatedFrom { get; init; }
+    /// <summary>Only jobs created before this time.</summary>
+    public DateTimeOffset? CreatedTo { get; init; }
+    /// <summary>Only jobs whose args contain this JSON object (<c>{"user":{"id":7}}</c>: every field given, with the value given).</summary>
+    public string? ArgsContains { get; init; }
 
     /// <summary>At most this many jobs (1 to 1000). Default 50.</summary>
     public int Limit { get; init; } = 50;

@@ -103,8 +103,13 @@ internal sealed class JobClient(
         ArgumentNullException.ThrowIfNull(query);
         if (query.Limit is < 1 or > 1000)
             throw new JobValidationException($"Limit must be between 1 and 1000 (got {query.Limit}).");
+        if (query.ArgsContains is not null)
+            JobValidation.ValidateArgsFilter(query.ArgsContains);
         await readiness.EnsureReadyAsync(ct);
-        return await monitor.JobListAsync(new JobListParams(query.State, query.Queue, query.Kind, query.BatchId, query.Limit, query.AfterId), ct);
+        return await monitor.JobListAsync(new JobListParams(query.State, query.Queue, query.Kind, query.BatchId, query.Limit, query.AfterId)
+        {
+            Tag = query.Tag, CreatedFrom = query.CreatedFrom, CreatedTo = query.CreatedTo, ArgsContains = query.ArgsContains,
+        }, ct);
     }
 
     public async Task<IReadOnlyList<QueueStats>> QueuesAsync(CancellationToken ct = default)

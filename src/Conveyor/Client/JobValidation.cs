@@ -62,6 +62,35 @@ public static partial class JobValidation
         }
     }
 
+    /// <summary>An args search: a JSON object of at most 4 KiB whose field names hold no double quote.</summary>
+    public static void ValidateArgsFilter(string json)
+    {
+        if (Encoding.UTF8.GetByteCount(json) > 4096)
+            throw new JobValidationException("An args search is at most 4096 bytes of JSON.");
+        try
+        {
+            using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 16 });
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+                throw new JobValidationException("An args search is a JSON object, such as {\"user\":{\"id\":7}}.");
+            CheckNames(document.RootElement);
+        }
+        catch (JsonException ex)
+        {
+            throw new JobValidationException($"The args search is not valid JSON: {ex.Message}");
+        }
+
+        static void CheckNames(JsonElement element)
+        {
+            foreach (var field in element.EnumerateObject())
+            {
+                if (field.Name.Contains('"') || field.Name.Length == 0)
+                    throw new JobValidationException($"An args search field name may not be empty or hold a double quote ('{field.Name}').");
+                if (field.Value.ValueKind == JsonValueKind.Object)
+                    CheckNames(field.Value);
+            }
+        }
+    }
+
     /// <summary>Throws <see cref="JobValidationException"/> naming the first bad enqueue option.</summary>
     public static void ValidateOptions(EnqueueOptions options)
     {

@@ -62,6 +62,7 @@ public static class ConveyorServiceCollectionExtensions
         services.TryAddSingleton<IJobExecutionStore>(sp => sp.GetRequiredService<IConveyorStore>());
         services.TryAddSingleton<IJobAdminStore>(sp => sp.GetRequiredService<IConveyorStore>());
         services.TryAddSingleton<IJobMonitor>(sp => sp.GetRequiredService<IConveyorStore>());
+        services.TryAddSingleton<IJobChangeFeed>(sp => sp.GetRequiredService<IConveyorStore>());
         services.TryAddSingleton<IMaintenanceStore>(sp => sp.GetRequiredService<IConveyorStore>());
         services.TryAddSingleton<IWorkerRegistry>(sp => sp.GetRequiredService<IConveyorStore>());
         services.TryAddSingleton<IStoreMigrator>(sp => sp.GetRequiredService<IConveyorStore>());

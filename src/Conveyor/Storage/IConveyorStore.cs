@@ -23,9 +23,16 @@ public interface IJobExecutionStore
     Task<IReadOnlyList<AppliedOutcome>> JobApplyOutcomesAsync(JobApplyOutcomesParams p, CancellationToken ct);
 }
 
-/// <summary>What operators do to jobs by hand: cancel and retry (later: pause queues, set limits).</summary>
+/// <summary>What operators do to jobs by hand: cancel, retry, delete, act on many jobs, pause queues.</summary>
 public interface IJobAdminStore
 {
+    /// <summary>Applies one action to many jobs, each only where the rules allow (retry: failed or cancelled; cancel: not finished;
+    /// delete: not running); returns the jobs it changed.</summary>
+    Task<IReadOnlyList<JobBulkChange>> JobBulkAsync(JobBulkParams p, CancellationToken ct);
+
+    /// <summary>Pauses or resumes a queue; true when its paused state changed.</summary>
+    Task<bool> QueuePauseAsync(QueuePauseParams p, CancellationToken ct);
+
     /// <summary>Cancels a waiting job at once, or asks a running one to stop; a finished job is left as it is.</summary>
     Task<JobCancelResult> JobCancelAsync(JobCancelParams p, CancellationToken ct);
 
@@ -42,8 +49,28 @@ public interface IJobMonitor
     /// <summary>Newest first; <see cref="JobListParams.AfterId"/> pages on (ids below it).</summary>
     Task<IReadOnlyList<Job>> JobListAsync(JobListParams p, CancellationToken ct);
 
+    /// <summary>The ids a filter selects, newest first, for acting on all of them a page at a time.</summary>
+    Task<IReadOnlyList<long>> JobIdsAsync(JobListParams p, CancellationToken ct);
+
+    /// <summary>How many jobs a filter selects (a count over the jobs: for one-off totals, not for dashboards' tiles).</summary>
+    Task<long> JobCountAsync(JobListParams p, CancellationToken ct);
+
+    /// <summary>Completed and failed jobs per minute, from counts maintained as attempts end (not a scan of the jobs); minutes without any are absent.</summary>
+    Task<IReadOnlyList<ThroughputPoint>> ThroughputAsync(ThroughputParams p, CancellationToken ct);
+
     /// <summary>Per queue: counts by state and the age of the oldest job ready to run.</summary>
     Task<IReadOnlyList<QueueStats>> QueueStatsAsync(QueueStatsParams p, CancellationToken ct);
+}
+
+/// <summary>
+/// The change feed: what server-sent events and the live dashboard stream. Every store stamps the rows a write changes
+/// with a sequence in commit order (or tells, through <see cref="JobChangePage.Settled"/>, below which point no change
+/// can still appear), so one reader per server process sees every change once, whichever process wrote it.
+/// </summary>
+public interface IJobChangeFeed
+{
+    /// <summary>Jobs changed after a position, oldest change first; each appears with its latest state.</summary>
+    Task<JobChangePage> JobChangesAsync(JobChangesParams p, CancellationToken ct);
 }
 
 /// <summary>The small periodic jobs every node may run safely in parallel: rescue, promote, prune.</summary>
@@ -84,10 +111,10 @@ public interface IStoreMigrator
 
 /// <summary>
 /// One database behind the role contracts. Consumers ask dependency injection for the narrowest role they use
-/// (<see cref="IJobExecutionStore"/>, <see cref="IJobAdminStore"/>, <see cref="IJobMonitor"/>,
+/// (<see cref="IJobExecutionStore"/>, <see cref="IJobAdminStore"/>, <see cref="IJobMonitor"/>, <see cref="IJobChangeFeed"/>,
 /// <see cref="IMaintenanceStore"/>, <see cref="IWorkerRegistry"/>, <see cref="IStoreMigrator"/>, <see cref="IJobNotifier"/>).
 /// </summary>
-public interface IConveyorStore : IJobExecutionStore, IJobAdminStore, IJobMonitor, IMaintenanceStore, IWorkerRegistry, IStoreMigrator, IAsyncDisposable
+public interface IConveyorStore : IJobExecutionStore, IJobAdminStore, IJobMonitor, IJobChangeFeed, IMaintenanceStore, IWorkerRegistry, IStoreMigrator, IAsyncDisposable
 {
     /// <summary>For banners and logs: "sqlite ./conveyor.db". Never contains a password.</summary>
     string Description { get; }

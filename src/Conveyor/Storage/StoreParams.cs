@@ -196,7 +196,110 @@ public sealed record JobListParams(
     string? Kind = null,
     string? BatchId = null,
     int Limit = 50,
-    long? AfterId = null);
+    long? AfterId = null)
+{
+    /// <summary>Only jobs carrying this tag.</summary>
+    public string? Tag { get; init; }
+    /// <summary>Only jobs created at or after this time.</summary>
+    public DateTimeOffset? CreatedFrom { get; init; }
+    /// <summary>Only jobs created before this time.</summary>
+    public DateTimeOffset? CreatedTo { get; init; }
+    /// <summary>
+    /// Only jobs whose args contain this JSON object: every field given has the value given (nested objects match
+    /// field by field). JSON containment on PostgreSQL, json_extract per field on SQLite.
+    /// </summary>
+    public string? ArgsContains { get; init; }
+}
+
+/// <summary>Reads the change feed: jobs whose watched fields changed after a cursor, oldest change first.</summary>
+/// <param name="After">Changes after this position (exclusive); <see cref="JobChangeCursor.Start"/> for all.</param>
+/// <param name="Limit">At most this many changes; 0 reads only <see cref="JobChangePage.Settled"/>.</param>
+/// <param name="JobId">Only this job.</param>
+/// <param name="BatchId">Only this batch's jobs.</param>
+/// <param name="Queue">Only this queue's jobs.</param>
+public sealed record JobChangesParams(JobChangeCursor After, int Limit, long? JobId = null, string? BatchId = null, string? Queue = null);
+
+/// <summary>A position in the change feed: the change's sequence, then the job id.</summary>
+/// <param name="Seq">The change's sequence (PostgreSQL: the writing transaction's id; SQLite: a counter).</param>
+/// <param name="Id">The job.</param>
+public readonly record struct JobChangeCursor(long Seq, long Id) : IComparable<JobChangeCursor>
+{
+    /// <summary>Before every change.</summary>
+    public static JobChangeCursor Start => new(long.MinValue, long.MinValue);
+
+    /// <summary>Just before every change with a sequence of at least <paramref name="seq"/>.</summary>
+    public static JobChangeCursor Before(long seq) => new(seq - 1, long.MaxValue);
+
+    /// <inheritdoc />
+    public int CompareTo(JobChangeCursor other) => Seq != other.Seq ? Seq.CompareTo(other.Seq) : Id.CompareTo(other.Id);
+
+    /// <summary>"seq-id", the server-sent event id.</summary>
+    public override string ToString() => $"{Seq}-{Id}";
+
+    /// <summary>Parses "seq-id".</summary>
+    public static bool TryParse(string? text, out JobChangeCursor cursor)
+    {
+        cursor = default;
+        var dash = text?.IndexOf('-', 1) ?? -1;
+        if (dash < 0 || !long.TryParse(text.AsSpan(0, dash), out var seq) || !long.TryParse(text.AsSpan(dash + 1), out var id))
+            return false;
+        cursor = new JobChangeCursor(seq, id);
+        return true;
+    }
+}
+
+/// <summary>What the change feed says of one job: its state as of the change.</summary>
+/// <param name="Position">Where this change is in the feed.</param>
+/// <param name="Id">The job.</param>
+/// <param name="Queue">Its queue.</param>
+/// <param name="Kind">Its kind.</param>
+/// <param name="BatchId">Its batch.</param>
+/// <param name="State">Its state.</param>
+/// <param name="Attempt">Attempts started.</param>
+/// <param name="MaxAttempts">The attempt budget.</param>
+/// <param name="Progress">The latest progress.</param>
+/// <param name="Result">What it returned (JSON text), once completed.</param>
+/// <param name="Error">Its latest failed attempt.</param>
+/// <param name="FinishedAt">When it finished.</param>
+public sealed record JobChange(
+    JobChangeCursor Position, long Id, string Queue, string Kind, string? BatchId, JobState State, int Attempt, int MaxAttempts,
+    JobProgress? Progress, string? Result, JobError? Error, DateTimeOffset? FinishedAt);
+
+/// <summary>A page of the change feed.</summary>
+/// <param name="Changes">In feed order.</param>
+/// <param name="Settled">Every change with a sequence below this has been committed: a reader may advance past it (a
+/// change at or above it may still appear, from a transaction in progress).</param>
+public sealed record JobChangePage(IReadOnlyList<JobChange> Changes, long Settled);
+
+/// <summary>Pauses or resumes a queue: a paused queue keeps its jobs and accepts new ones, and hands none out.</summary>
+/// <param name="Queue">The queue.</param>
+/// <param name="Paused">True to pause, false to resume.</param>
+/// <param name="Now">Null: the store's clock.</param>
+public sealed record QueuePauseParams(string Queue, bool Paused, DateTimeOffset? Now = null);
+
+/// <summary>What to do to many jobs at once.</summary>
+public enum JobBulkAction
+{
+    /// <summary>Queue failed and cancelled jobs again.</summary>
+    Retry,
+    /// <summary>Cancel waiting jobs; ask running ones to stop.</summary>
+    Cancel,
+    /// <summary>Delete jobs that are not running.</summary>
+    Delete,
+}
+
+/// <summary>Applies an action to the jobs with the given ids, each where the rules allow.</summary>
+/// <param name="Action">What to do.</param>
+/// <param name="Ids">The jobs (at most a few thousand a call).</param>
+/// <param name="Now">Null: the store's clock.</param>
+public sealed record JobBulkParams(JobBulkAction Action, IReadOnlyList<long> Ids, DateTimeOffset? Now = null);
+
+/// <summary>One job a bulk action changed.</summary>
+/// <param name="Id">The job.</param>
+/// <param name="Previous">Its state before.</param>
+/// <param name="State">Its state after (null: deleted).</param>
+/// <param name="Queue">Its queue.</param>
+public sealed record JobBulkChange(long Id, JobState Previous, JobState? State, string Queue);
 
 /// <summary>Per-queue statistics.</summary>
 /// <param name="Now">Ages are measured to this (null: the store's clock).</param>
@@ -242,3 +345,14 @@ public sealed record WorkerRecord(
     DateTimeOffset StartedAt,
     DateTimeOffset LastSeenAt,
     int Running);
+
+/// <summary>Completed and failed jobs per minute.</summary>
+/// <param name="Since">From this minute on.</param>
+/// <param name="Queue">One queue, or null for all.</param>
+public sealed record ThroughputParams(DateTimeOffset Since, string? Queue = null);
+
+/// <summary>One minute's finished attempts.</summary>
+/// <param name="Minute">The minute (UTC, seconds zero).</param>
+/// <param name="Completed">Jobs completed in it.</param>
+/// <param name="Failed">Jobs failed for good in it.</param>
+public sealed record ThroughputPoint(DateTimeOffset Minute, long Completed, long Failed);

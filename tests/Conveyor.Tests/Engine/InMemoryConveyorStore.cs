@@ -22,6 +22,12 @@ internal sealed class InMemoryConveyorStore(InMemoryJobStore jobs) : IConveyorSt
     public Task<int> WorkerPruneAsync(WorkerPruneParams p, CancellationToken ct) => jobs.WorkerPruneAsync(p, ct);
     public Task<JobCancelResult> JobCancelAsync(JobCancelParams p, CancellationToken ct) => throw new NotSupportedException();
     public Task<JobRetryResult> JobRetryAsync(JobRetryParams p, CancellationToken ct) => throw new NotSupportedException();
+    public Task<IReadOnlyList<JobBulkChange>> JobBulkAsync(JobBulkParams p, CancellationToken ct) => throw new NotSupportedException();
+    public Task<bool> QueuePauseAsync(QueuePauseParams p, CancellationToken ct) => throw new NotSupportedException();
+    public Task<IReadOnlyList<long>> JobIdsAsync(JobListParams p, CancellationToken ct) => throw new NotSupportedException();
+    public Task<long> JobCountAsync(JobListParams p, CancellationToken ct) => throw new NotSupportedException();
+    public Task<IReadOnlyList<ThroughputPoint>> ThroughputAsync(ThroughputParams p, CancellationToken ct) => throw new NotSupportedException();
+    public Task<JobChangePage> JobChangesAsync(JobChangesParams p, CancellationToken ct) => throw new NotSupportedException();
     public Task<Job?> JobGetAsync(long id, CancellationToken ct) => throw new NotSupportedException();
     public Task<IReadOnlyList<Job>> JobListAsync(JobListParams p, CancellationToken ct) => throw new NotSupportedException();
     public Task<IReadOnlyList<QueueStats>> QueueStatsAsync(QueueStatsParams p, CancellationToken ct) => throw new NotSupportedException();

@@ -63,9 +63,7 @@ internal sealed class RowReader(DbDataReader reader, SqlDialect dialect)
         FinishedAt = NullableTime("finished_at"),
         LeaseUntil = NullableTime("lease_until"),
         WorkerId = NullableString("worker_id"),
-        Progress = IsNull("progress") && IsNull("progress_stage") && IsNull("progress_done") && IsNull("progress_total")
-            ? null
-            : new JobProgress((int?)NullableLong("progress"), NullableString("progress_stage"), NullableLong("progress_done"), NullableLong("progress_total")),
+        Progress = Progress(),
         Errors = JsonSerializer.Deserialize<List<JobError>>(String("errors"), ConveyorJson.Options) ?? [],
         BatchId = NullableString("batch_id"),
         UniqueKey = NullableString("unique_key"),
@@ -74,6 +72,25 @@ internal sealed class RowReader(DbDataReader reader, SqlDialect dialect)
         Timeout = Seconds("timeout"),
         CancelRequestedAt = NullableTime("cancel_requested_at"),
     };
+
+    public JobChange Change() => new(
+        Position: new JobChangeCursor(Long("change_seq"), Long("id")),
+        Id: Long("id"),
+        Queue: String("queue"),
+        Kind: String("kind"),
+        BatchId: NullableString("batch_id"),
+        State: State("state"),
+        Attempt: Int("attempt"),
+        MaxAttempts: Int("max_attempts"),
+        Progress: Progress(),
+        Result: NullableString("result"),
+        Error: IsNull("last_error") ? null : JsonSerializer.Deserialize<JobError>(String("last_error"), ConveyorJson.Options),
+        FinishedAt: NullableTime("finished_at"));
+
+    private JobProgress? Progress() =>
+        IsNull("progress") && IsNull("progress_stage") && IsNull("progress_done") && IsNull("progress_total")
+            ? null
+            : new JobProgress((int?)NullableLong("progress"), NullableString("progress_stage"), NullableLong("progress_done"), NullableLong("progress_total"));
 
     public WorkerRecord Worker() => new(
         String("id"), String("host"), Int("pid"), StringList("queues"), Int("concurrency"),

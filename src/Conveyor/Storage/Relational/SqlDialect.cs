@@ -56,6 +56,15 @@ internal abstract class SqlDialect : IAsyncDisposable
     /// <summary>Reads a time column.</summary>
     public abstract DateTimeOffset ReadTime(DbDataReader reader, int ordinal);
 
+    /// <summary>Binds a time as the database compares it with its time columns; returns the parameter's reference.</summary>
+    public abstract string BindTime(DbCommand command, string name, DateTimeOffset time);
+
+    /// <summary>A condition: the job carries <paramref name="tag"/>.</summary>
+    public abstract string HasTag(DbCommand command, string tag);
+
+    /// <summary>A condition: the job's args contain the JSON object <paramref name="json"/> (validated by the caller).</summary>
+    public abstract string ArgsContain(DbCommand command, string json);
+
     /// <summary>Binds the claim's queues and returns the claim statement for that many queues.</summary>
     public abstract string ClaimSql(DbCommand command, IReadOnlyList<string> queues);
 

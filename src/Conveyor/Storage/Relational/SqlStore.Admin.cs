@@ -55,28 +55,6 @@ public abstract partial class SqlStore
         return await ReadAllAsync(command, r => r.Job(), ct);
     }
 
-    /// <summary>The list's filter as a parameterised WHERE clause over the columns both databases share.</summary>
-    private static string JobListWhere(JobListParams p, DbCommand command)
-    {
-        var where = new List<string>();
-        void Add(string column, string op, string name, object value)
-        {
-            where.Add($"{column} {op} @{name}");
-            command.With(name, value, value is long ? System.Data.DbType.Int64 : System.Data.DbType.String);
-        }
-        if (p.State is { } state)
-            Add("state", "=", "state", state.ToName());
-        if (p.Queue is not null)
-            Add("queue", "=", "queue", p.Queue);
-        if (p.Kind is not null)
-            Add("kind", "=", "kind", p.Kind);
-        if (p.BatchId is not null)
-            Add("batch_id", "=", "batch_id", p.BatchId);
-        if (p.AfterId is { } after)
-            Add("id", "<", "after", after);
-        return where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "";
-    }
-
     /// <inheritdoc />
     public async Task<IReadOnlyList<QueueStats>> QueueStatsAsync(QueueStatsParams p, CancellationToken ct)
     {
@@ -115,9 +93,12 @@ public abstract partial class SqlStore
     }
 
     /// <inheritdoc />
-    public Task<int> JobPruneAsync(JobPruneParams p, CancellationToken ct) =>
-        ExecuteAsync("job_prune", p.Now, c => c.WithSeconds("completed_retention", p.CompletedRetention)
+    public async Task<int> JobPruneAsync(JobPruneParams p, CancellationToken ct)
+    {
+        await ExecuteAsync("throughput_prune", p.Now, _ => { }, ct);
+        return await ExecuteAsync("job_prune", p.Now, c => c.WithSeconds("completed_retention", p.CompletedRetention)
             .WithSeconds("failed_retention", p.FailedRetention).With("batch_size", p.BatchSize), ct);
+    }
 
     /// <inheritdoc />
     public Task<int> WorkerPruneAsync(WorkerPruneParams p, CancellationToken ct) =>

@@ -156,7 +156,7 @@ public abstract partial class SqlStore : IConveyorStore
             .With("id", p.Id).With("attempt", p.Attempt).With("worker_id", p.WorkerId)
             .With("progress", p.Progress.Percent).With("progress_stage", p.Progress.Stage)
             .With("progress_done", p.Progress.Done).With("progress_total", p.Progress.Total);
-        var written = await command.ExecuteNonQueryAsync(ct) == 1;
+        var written = await command.ExecuteNonQueryAsync(ct) > 0; // SQLite also counts its change-counter bump
         await session.CommitAsync(ct);
         return written;
     }

@@ -255,14 +255,15 @@
         job.state !== "running" ? el("button", { class: "danger", id: "delete", onclick: async () => {
           if (confirm(`Delete job ${id}?`)) { await act("DELETE", `jobs/${id}`); location.hash = "#/jobs"; }
         } }, "Delete") : null);
-      view.replaceChildren(
+      view.replaceChildren(...[
         el("h1", {}, `Job ${job.id} `, badge(job.state)), actions,
         el("div", { class: "panel" }, fields),
         el("h2", {}, "Args"), el("pre", { id: "args" }, json(job.args)),
         job.result !== null && job.result !== undefined ? [el("h2", {}, "Result"), el("pre", { id: "result" }, json(job.result))] : null,
         el("h2", {}, "Timeline"), el("div", { class: "panel" }, el("ol", { class: "timeline", id: "timeline" }, events.map(([what, at]) => el("li", {}, el("span", { class: "muted" }, time(at)), " ", what)))),
         (job.errors || []).length ? [el("h2", {}, "Errors"), ...job.errors.map(e => el("div", { class: "panel error-entry" },
-          el("p", {}, el("strong", {}, `Attempt ${e.attempt}`), ` ${time(e.at)} — ${e.type}: `, e.message), e.stack ? el("pre", {}, e.stack) : null))] : null);
+          el("p", {}, el("strong", {}, `Attempt ${e.attempt}`), ` ${time(e.at)} — ${e.type}: `, e.message), e.stack ? el("pre", {}, e.stack) : null))] : null,
+      ].flat().filter(Boolean));
     };
     async function act(method, path) {
       try { await call(method, path); render(await call("GET", `jobs/${id}`)); } catch (e) { flash(e.message, true); }

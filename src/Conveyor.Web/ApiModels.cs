@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Conveyor.Storage;
 
 namespace Conveyor.Web;
 
@@ -96,13 +95,13 @@ internal static class JobRequestReader
 /// <summary>Reads a job filter from a query string (GET /api/jobs) or a JSON object (a bulk action's filter), the same names in both.</summary>
 internal static class JobFilterReader
 {
-    public static JobListParams FromQuery(Microsoft.AspNetCore.Http.IQueryCollection q) =>
+    public static JobQuery FromQuery(Microsoft.AspNetCore.Http.IQueryCollection q) =>
         Build(name => q.TryGetValue(name, out var v) && !string.IsNullOrEmpty(v) ? v.ToString() : null);
 
-    public static JobListParams FromJson(JsonElement filter)
+    public static JobQuery FromJson(JsonElement filter)
     {
         if (filter.ValueKind == JsonValueKind.Null)
-            return new JobListParams();
+            return new JobQuery();
         if (filter.ValueKind != JsonValueKind.Object)
             throw new JobValidationException("A filter is a JSON object: {state, queue, kind, batch, tag, from, to, args}.");
         foreach (var property in filter.EnumerateObject())
@@ -116,7 +115,7 @@ internal static class JobFilterReader
             : null);
     }
 
-    private static JobListParams Build(Func<string, string?> get)
+    private static JobQuery Build(Func<string, string?> get)
     {
         JobState? state = null;
         if (get("state") is { } stateText)
@@ -127,8 +126,9 @@ internal static class JobFilterReader
         var args = get("args");
         if (args is not null)
             JobValidation.ValidateArgsFilter(args);
-        return new JobListParams(state, get("queue"), get("kind"), get("batch"))
+        return new JobQuery
         {
+            State = state, Queue = get("queue"), Kind = get("kind"), BatchId = get("batch"),
             Tag = get("tag"),
             CreatedFrom = Time(get("from"), "from"),
             CreatedTo = Time(get("to"), "to"),

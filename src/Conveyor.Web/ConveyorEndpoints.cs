@@ -27,14 +27,14 @@ public static class ConveyorEndpoints
     /// Maps Conveyor's HTTP API: jobs, queues, workers, events and health. Errors are RFC 7807 problem details.
     /// With <paramref name="apiKey"/> set, every /api route needs <c>Authorization: Bearer KEY</c> or <c>X-Api-Key: KEY</c>.
     /// </summary>
-    public static IEndpointRouteBuilder MapConveyor(this IEndpointRouteBuilder endpoints, string? apiKey) =>
+    public static RouteGroupBuilder MapConveyor(this IEndpointRouteBuilder endpoints, string? apiKey) =>
         endpoints.MapConveyor(string.IsNullOrEmpty(apiKey) ? new ConveyorApiKeys() : new ConveyorApiKeys().Add(apiKey));
 
     /// <summary>
     /// Maps Conveyor's HTTP API with scoped keys: when any key is configured every /api route needs one
     /// (401 without, 403 when its scopes do not cover the route: GET needs read; enqueue, cancel and retry need operate).
     /// </summary>
-    public static IEndpointRouteBuilder MapConveyor(this IEndpointRouteBuilder endpoints, ConveyorApiKeys keys)
+    public static RouteGroupBuilder MapConveyor(this IEndpointRouteBuilder endpoints, ConveyorApiKeys keys)
     {
         ArgumentNullException.ThrowIfNull(keys);
         return endpoints.MapConveyor(new ConveyorWebOptions { ApiKeys = keys });
@@ -43,8 +43,10 @@ public static class ConveyorEndpoints
     /// <summary>
     /// Maps Conveyor's HTTP API with the given options, or (null) those registered by
     /// <see cref="ConveyorWebServiceCollectionExtensions.AddConveyorWeb"/> (else the defaults: no keys, local callers only).
+    /// Returns the /api group, so an app can add its own conventions: <c>app.MapConveyor().RequireAuthorization("ops")</c>
+    /// (/healthz and /readyz stay open).
     /// </summary>
-    public static IEndpointRouteBuilder MapConveyor(this IEndpointRouteBuilder endpoints, ConveyorWebOptions? options = null)
+    public static RouteGroupBuilder MapConveyor(this IEndpointRouteBuilder endpoints, ConveyorWebOptions? options = null)
     {
         var web = ConveyorWeb.For(endpoints, options);
         var api = endpoints.MapGroup("/api");
@@ -97,7 +99,7 @@ public static class ConveyorEndpoints
         api.MapGet("/workers", WorkersAsync).WithName("ListWorkers").WithTags("workers").WithSummary("Worker processes as they last reported.");
         endpoints.MapGet("/healthz", () => Json(new { status = "ok" })).WithName("Health").WithTags("health").WithSummary("The process is alive.");
         endpoints.MapGet("/readyz", ReadyAsync).WithName("Ready").WithTags("health").WithSummary("The store answers (503 with the reason when not).");
-        return endpoints;
+        return api;
     }
 
     private static IResult Json(object value, int status = StatusCodes.Status200OK) =>
@@ -182,13 +184,7 @@ public static class ConveyorEndpoints
         if (limit < 1)
             throw new JobValidationException($"Limit must be at least 1 (got {limit}).");
         limit = Math.Min(limit, MaxPageSize);
-        var filter = JobFilterReader.FromQuery(q);
-        var query = new JobQuery
-        {
-            State = filter.State, Queue = filter.Queue, Kind = filter.Kind, BatchId = filter.BatchId, Tag = filter.Tag,
-            CreatedFrom = filter.CreatedFrom, CreatedTo = filter.CreatedTo, ArgsContains = filter.ArgsContains,
-            Limit = (int)limit, AfterId = ParseLong(q["after"], "after"),
-        };
+        var query = JobFilterReader.FromQuery(q) with { Limit = (int)limit, AfterId = ParseLong(q["after"], "after") };
         var jobs = web.Redactor.Apply(await client.ListAsync(query, ct));
         return Json(new JobPage(jobs, jobs.Count == query.Limit ? jobs[^1].Id : null));
     }
@@ -217,14 +213,13 @@ public static class ConveyorEndpoints
         return Json(new { outcome = result.Outcome, job = job is null ? null : web.Redactor.Apply(job) });
     }
 
-    private static async Task<IResult> DeleteAsync(long id, IJobAdminStore admin, IJobMonitor monitor, CancellationToken ct)
+    private static async Task<IResult> DeleteAsync(long id, IJobClient client, CancellationToken ct) => await client.DeleteAsync(id, ct) switch
     {
-        var job = await monitor.JobGetAsync(id, ct) ?? throw new JobNotFoundException(id);
-        if ((await admin.JobBulkAsync(new JobBulkParams(JobBulkAction.Delete, [id]), ct)).Count == 1)
-            return Results.NoContent();
-        return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Job cannot be deleted",
-            detail: $"Job {id} is {job.State.ToName()}; a running job cannot be deleted. Cancel it first.");
-    }
+        DeleteOutcome.Deleted => Results.NoContent(),
+        DeleteOutcome.Running => Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Job cannot be deleted",
+            detail: $"Job {id} is running; a running job cannot be deleted. Cancel it first."),
+        _ => throw new JobNotFoundException(id),
+    };
 
     private static async Task<IResult> TokenAsync(long id, IJobMonitor monitor, ConveyorWeb web, CancellationToken ct)
     {
@@ -245,7 +240,7 @@ public static class ConveyorEndpoints
             "delete" => JobBulkAction.Delete,
             var other => throw new JobValidationException($"Unknown bulk action '{other}'; use retry, cancel or delete."),
         };
-        var filter = body.TryGetProperty("filter", out var f) ? JobFilterReader.FromJson(f) : new JobListParams();
+        var filter = body.TryGetProperty("filter", out var f) ? JobFilterReader.FromJson(f) : new JobQuery();
         var operation = web.Bulk.Start(action, filter, web.Stopping);
         return new WithLocation(Json(operation, StatusCodes.Status202Accepted), $"{request.PathBase}/api/jobs/actions/{operation.Id}");
     }

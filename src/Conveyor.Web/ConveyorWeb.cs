@@ -44,8 +44,7 @@ internal sealed class ConveyorWeb : IAsyncDisposable
         Sessions = new DashboardSessions(Signer, Time, options.SessionLifetime);
         Redactor = new ArgsRedactor(options.Redactions);
         Hub = new ChangeHub(services.GetRequiredService<IJobChangeFeed>(), loggers.CreateLogger("Conveyor.Web.Events"), Time);
-        Bulk = new BulkOperations(services.GetRequiredService<IJobMonitor>(), services.GetRequiredService<IJobAdminStore>(), Time,
-            loggers.CreateLogger("Conveyor.Web.BulkOperations"));
+        Bulk = new BulkOperations(services.GetRequiredService<IJobClient>(), Time, loggers.CreateLogger("Conveyor.Web.BulkOperations"));
         Stopping = services.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None;
         Stopping.Register(() => _ = Hub.DisposeAsync().AsTask());
     }

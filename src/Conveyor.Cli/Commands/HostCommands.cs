@@ -27,6 +27,7 @@ internal static class HostCommands
     private static readonly Option<string?> ApiKey = new("--api-key") { Description = "Require this key (all scopes) on /api routes (env CONVEYOR_API_KEY)" };
     private static readonly Option<string?> ApiKeys = new("--api-keys") { Description = "Scoped keys, KEY:scope[+scope],... with scopes read, operate, admin, worker (env CONVEYOR_API_KEYS)" };
     private static readonly Option<string?> SigningKey = new("--signing-key") { Description = "Secret that signs job read tokens and dashboard sessions; the same on every server of a fleet (env CONVEYOR_SIGNING_KEY; default: random per process)" };
+    private static readonly Option<string?> Redact = new("--redact") { Description = "Args fields never shown by the API, events or dashboard: kind:path[+path];kind2:path, paths dotted (env CONVEYOR_REDACT)" };
     private static readonly Option<string?> TrustedProxies = new("--trusted-proxies") { Description = "Proxy addresses whose X-Forwarded-For is believed, comma-separated (env CONVEYOR_TRUSTED_PROXIES; default: none)" };
 
     public static Command Serve(CliSettings settings)
@@ -38,6 +39,7 @@ internal static class HostCommands
         command.Add(ApiKeys);
         command.Add(SigningKey);
         command.Add(TrustedProxies);
+        command.Add(Redact);
         command.SetAction((parse, ct) => CliApp.Guard(() => ServeAsync(parse, settings, ct)));
         return command;
     }
@@ -130,6 +132,7 @@ internal static class HostCommands
             throw new JobValidationException($"--urls {open} is reachable beyond this machine and no --api-key or --api-keys (CONVEYOR_API_KEY, CONVEYOR_API_KEYS) is set; set a key, or listen on 127.0.0.1 / [::1] / localhost.");
         var proxies = ParseProxies(settings.Get(parse.GetValue(TrustedProxies), "trusted-proxies"));
         var signingKey = settings.Get(parse.GetValue(SigningKey), "signing-key");
+        var redactions = ParseRedactions(settings.Get(parse.GetValue(Redact), "redact"));
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         // The CLI reads its own settings (flag, CONVEYOR_*, appsettings.json with "30s"-style durations): the host's
         // configuration sources would bind the same file a second time, by other rules.
@@ -143,6 +146,8 @@ internal static class HostCommands
         {
             o.ApiKeys = keys;
             o.SigningKey = signingKey;
+            foreach (var (kind, paths) in redactions)
+                o.Redact(kind, paths);
         });
         await using var app = builder.Build();
         if (proxies.Count > 0)
@@ -165,6 +170,18 @@ internal static class HostCommands
         await app.WaitForShutdownAsync(CancellationToken.None);
         return ExitCodes.Ok;
     }
+
+    /// <summary>"kind:path+path;kind2:path".</summary>
+    private static List<(string Kind, string[] Paths)> ParseRedactions(string? text) =>
+        [.. (text ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(entry =>
+        {
+            var colon = entry.IndexOf(':');
+            if (colon <= 0 || colon == entry.Length - 1)
+                throw new JobValidationException($"--redact: '{entry}' is not kind:path[+path].");
+            var kind = entry[..colon];
+            JobValidation.ValidateKind(kind);
+            return (kind, entry[(colon + 1)..].Split('+', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        })];
 
     private static List<System.Net.IPAddress> ParseProxies(string? text) =>
         [.. (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(p =>

@@ -60,3 +60,31 @@ public enum RetryOutcome
 /// <param name="Outcome">What happened.</param>
 /// <param name="State">The job's state now (null when not found).</param>
 public sealed record RetryResult(RetryOutcome Outcome, JobState? State);
+
+/// <summary>What a delete did.</summary>
+public enum DeleteOutcome
+{
+    /// <summary>No job has this id.</summary>
+    NotFound,
+    /// <summary>The job is gone.</summary>
+    Deleted,
+    /// <summary>The job is running; cancel it first.</summary>
+    Running,
+}
+
+/// <summary>How far an action on everything a filter selects has got.</summary>
+/// <param name="Total">Jobs the filter selected when it started.</param>
+/// <param name="Processed">Jobs looked at so far.</param>
+/// <param name="Changed">Jobs the action changed (the others were in a state it leaves alone).</param>
+public sealed record BulkProgress(long Total, long Processed, long Changed);
+
+/// <summary>What to do to many jobs at once.</summary>
+public enum JobBulkAction
+{
+    /// <summary>Queue failed and cancelled jobs again.</summary>
+    Retry,
+    /// <summary>Cancel waiting jobs; ask running ones to stop.</summary>
+    Cancel,
+    /// <summary>Delete jobs that are not running.</summary>
+    Delete,
+}

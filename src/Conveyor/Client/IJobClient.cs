@@ -32,6 +32,21 @@ public interface IJobClient
     /// <summary>Runs a failed or cancelled job again (granting one more attempt when its budget is spent).</summary>
     Task<RetryResult> RetryAsync(long id, CancellationToken ct = default);
 
+    /// <summary>Deletes a job that is not running (a running job must be cancelled first).</summary>
+    Task<DeleteOutcome> DeleteAsync(long id, CancellationToken ct = default);
+
+    /// <summary>
+    /// Retries, cancels or deletes every job <paramref name="filter"/> selects (its Limit and AfterId are ignored), a page
+    /// of ids at a time, each only where the rules allow; <paramref name="progress"/> hears of each page.
+    /// </summary>
+    Task<BulkProgress> ApplyToAllAsync(JobBulkAction action, JobQuery filter, Action<BulkProgress>? progress = null, CancellationToken ct = default);
+
+    /// <summary>Pauses a queue: its jobs stay, new ones are accepted, none is handed out until it is resumed. True when it changed.</summary>
+    Task<bool> PauseQueueAsync(string queue, CancellationToken ct = default);
+
+    /// <summary>Resumes a paused queue. True when it changed.</summary>
+    Task<bool> ResumeQueueAsync(string queue, CancellationToken ct = default);
+
     /// <summary>Waits until the job finishes (or <paramref name="timeout"/> passes: <see cref="TimeoutException"/>), calling <paramref name="onChange"/> as it moves.</summary>
     Task<Job> WaitAsync(long id, TimeSpan? timeout = null, Action<Job>? onChange = null, CancellationToken ct = default);
 }

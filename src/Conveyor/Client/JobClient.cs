@@ -106,10 +106,7 @@ internal sealed class JobClient(
         if (query.ArgsContains is not null)
             JobValidation.ValidateArgsFilter(query.ArgsContains);
         await readiness.EnsureReadyAsync(ct);
-        return await monitor.JobListAsync(new JobListParams(query.State, query.Queue, query.Kind, query.BatchId, query.Limit, query.AfterId)
-        {
-            Tag = query.Tag, CreatedFrom = query.CreatedFrom, CreatedTo = query.CreatedTo, ArgsContains = query.ArgsContains,
-        }, ct);
+        return await monitor.JobListAsync(ToParams(query), ct);
     }
 
     public async Task<IReadOnlyList<QueueStats>> QueuesAsync(CancellationToken ct = default)
@@ -142,6 +139,59 @@ internal sealed class JobClient(
             _ => RetryOutcome.NotFound,
         }, result.State);
     }
+
+    public async Task<DeleteOutcome> DeleteAsync(long id, CancellationToken ct = default)
+    {
+        await readiness.EnsureReadyAsync(ct);
+        if ((await admin.JobBulkAsync(new JobBulkParams(JobBulkAction.Delete, [id]), ct)).Count == 1)
+            return DeleteOutcome.Deleted;
+        return await monitor.JobGetAsync(id, ct) is null ? DeleteOutcome.NotFound : DeleteOutcome.Running;
+    }
+
+    /// <summary>Walks the filter newest to oldest by id (keyset), so jobs that leave the filter as they change do not shift the walk.</summary>
+    public async Task<BulkProgress> ApplyToAllAsync(JobBulkAction action, JobQuery filter, Action<BulkProgress>? progress = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        if (filter.ArgsContains is not null)
+            JobValidation.ValidateArgsFilter(filter.ArgsContains);
+        await readiness.EnsureReadyAsync(ct);
+        var where = ToParams(filter with { AfterId = null }) with { Limit = BulkPageSize };
+        var state = new BulkProgress(await monitor.JobCountAsync(where, ct), 0, 0);
+        progress?.Invoke(state);
+        long? after = null;
+        while (true)
+        {
+            var ids = await monitor.JobIdsAsync(where with { AfterId = after }, ct);
+            if (ids.Count == 0)
+                break;
+            var changed = await admin.JobBulkAsync(new JobBulkParams(action, ids), ct);
+            state = state with { Processed = state.Processed + ids.Count, Changed = state.Changed + changed.Count };
+            progress?.Invoke(state);
+            after = ids[^1];
+            if (ids.Count < BulkPageSize)
+                break;
+        }
+        return state;
+    }
+
+    /// <summary>Ids per statement of a bulk action: one short write each, so a 500,000-job action never holds a lock for long.</summary>
+    private const int BulkPageSize = 500;
+
+    public Task<bool> PauseQueueAsync(string queue, CancellationToken ct = default) => SetPausedAsync(queue, true, ct);
+
+    public Task<bool> ResumeQueueAsync(string queue, CancellationToken ct = default) => SetPausedAsync(queue, false, ct);
+
+    private async Task<bool> SetPausedAsync(string queue, bool paused, CancellationToken ct)
+    {
+        JobValidation.ValidateQueue(queue);
+        await readiness.EnsureReadyAsync(ct);
+        return await admin.QueuePauseAsync(new QueuePauseParams(queue, paused), ct);
+    }
+
+    private static JobListParams ToParams(JobQuery query) => new(query.State, query.Queue, query.Kind, query.BatchId, query.Limit, query.AfterId)
+    {
+        Tag = query.Tag, CreatedFrom = query.CreatedFrom, CreatedTo = query.CreatedTo, ArgsContains = query.ArgsContains,
+    };
 
     public async Task<Job> WaitAsync(long id, TimeSpan? timeout = null, Action<Job>? onChange = null, CancellationToken ct = default)
     {

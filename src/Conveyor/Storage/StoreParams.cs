@@ -277,17 +277,6 @@ public sealed record JobChangePage(IReadOnlyList<JobChange> Changes, long Settle
 /// <param name="Now">Null: the store's clock.</param>
 public sealed record QueuePauseParams(string Queue, bool Paused, DateTimeOffset? Now = null);
 
-/// <summary>What to do to many jobs at once.</summary>
-public enum JobBulkAction
-{
-    /// <summary>Queue failed and cancelled jobs again.</summary>
-    Retry,
-    /// <summary>Cancel waiting jobs; ask running ones to stop.</summary>
-    Cancel,
-    /// <summary>Delete jobs that are not running.</summary>
-    Delete,
-}
-
 /// <summary>Applies an action to the jobs with the given ids, each where the rules allow.</summary>
 /// <param name="Action">What to do.</param>
 /// <param name="Ids">The jobs (at most a few thousand a call).</param>

@@ -28,6 +28,8 @@ internal static class CliApp
         root.Add(JobCommands.Jobs(settings));
         root.Add(JobCommands.Cancel(settings));
         root.Add(JobCommands.Retry(settings));
+        root.Add(JobCommands.Delete(settings));
+        root.Add(JobCommands.Bulk(settings));
         root.Add(JobCommands.Queues(settings));
         root.Add(JobCommands.Migrate(settings));
         return root;

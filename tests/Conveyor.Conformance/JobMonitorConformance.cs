@@ -47,6 +47,37 @@ public abstract class JobMonitorConformance<TFactory> : StoreConformance<TFactor
         var later = (await Store.QueueStatsAsync(new QueueStatsParams(T0.AddSeconds(10)), default)).ToDictionary(s => s.Queue);
         Assert.Equal(TimeSpan.FromSeconds(40), later["a"].OldestWaitingAge);
     }
+
+    [StoreFact]
+    public async Task Oldest_waiting_age_looks_across_priorities()
+    {
+        await InsertAsync(Row(queue: "p", priority: 5, runAt: T0.AddSeconds(-10)));
+        await InsertAsync(Row(queue: "p", priority: 0, runAt: T0.AddSeconds(-90)));
+        await InsertAsync(Row(queue: "p", priority: -3, runAt: T0.AddSeconds(-40)));
+        await InsertAsync(Row(queue: "p", priority: 9, runAt: T0.AddHours(2)));
+        var stats = Assert.Single(await Store.QueueStatsAsync(new QueueStatsParams(T0), default));
+        Assert.Equal(TimeSpan.FromSeconds(90), stats.OldestWaitingAge);
+        Assert.Equal((3, 1), (stats.Count(JobState.Queued), stats.Count(JobState.Scheduled)));
+    }
+
+    [StoreFact]
+    public async Task Maintained_counts_follow_every_change_of_state_and_every_delete()
+    {
+        var ids = await InsertManyAsync(8, "m");
+        await InsertAsync(Row(queue: "m", runAt: T0.AddMinutes(5)));
+        var claimed = await ClaimAsync(5, "w1", null, "m");
+        await ApplyAsync(T0, AttemptOutcome.Completed(claimed[0].Lease, "w1", "1"), AttemptOutcome.Completed(claimed[1].Lease, "w1", "1"),
+            AttemptOutcome.Failed(claimed[2].Lease, "w1", E("x")), AttemptOutcome.Retried(claimed[3].Lease, "w1", E("y"), TimeSpan.FromMinutes(1)));
+        await Store.JobCancelAsync(new JobCancelParams(ids[7], T0), default);
+        await Store.JobRetryAsync(new JobRetryParams(claimed[2].Id, T0), default);
+        await Store.JobBulkAsync(new JobBulkParams(JobBulkAction.Delete, [claimed[0].Id, ids[7]], T0), default);
+        await Store.JobPromoteScheduledAsync(new JobPromoteParams(100, T0.AddMinutes(10)), default);
+        await Store.JobPruneAsync(new JobPruneParams(TimeSpan.Zero, TimeSpan.FromDays(1), 100, T0.AddMinutes(10)), default);
+
+        var actual = (await Store.JobListAsync(new JobListParams(Queue: "m", Limit: 500), default)).GroupBy(j => j.State).ToDictionary(g => g.Key, g => (long)g.Count());
+        var stats = Assert.Single(await Store.QueueStatsAsync(new QueueStatsParams(T0.AddMinutes(10)), default));
+        Assert.Equal(actual.OrderBy(kv => kv.Key), stats.Counts.Where(kv => kv.Value != 0).OrderBy(kv => kv.Key));
+    }
 }
 
 /// <summary>Schema migrations (<see cref="IStoreMigrator"/>).</summary>

@@ -6,7 +6,7 @@ using Spectre.Console;
 
 namespace Conveyor.Cli.Commands;
 
-/// <summary>The read and manage commands: status, jobs, cancel, retry, queues, migrate.</summary>
+/// <summary>The read and manage commands: status, jobs, cancel, retry, delete, bulk, queues (pause, resume), migrate.</summary>
 internal static class JobCommands
 {
     private static readonly Argument<long> Id = new("id") { Description = "The job id" };
@@ -17,6 +17,31 @@ internal static class JobCommands
     private static readonly Option<string?> Batch = new("--batch") { Description = "Only this batch" };
     private static readonly Option<int> Limit = new("--limit", "-n") { Description = "At most this many (1-1000)", DefaultValueFactory = _ => 50 };
     private static readonly Option<long?> After = new("--after") { Description = "Page on: jobs with ids below this" };
+    private static readonly Option<string?> Tag = new("--tag") { Description = "Only jobs carrying this tag" };
+    private static readonly Option<string?> From = new("--from") { Description = "Only jobs created at or after this ISO-8601 time" };
+    private static readonly Option<string?> To = new("--to") { Description = "Only jobs created before this ISO-8601 time" };
+    private static readonly Option<string?> ArgsFilter = new("--args") { Description = "Only jobs whose args contain this JSON object, e.g. '{\"user\":{\"id\":7}}'" };
+    private static readonly Argument<string> QueueName = new("queue") { Description = "The queue" };
+    private static readonly Argument<string> Action = new("action") { Description = "retry, cancel or delete" };
+
+    /// <summary>The filter options shared by jobs and bulk, read into one query.</summary>
+    private static JobQuery ReadFilter(ParseResult parse)
+    {
+        JobState? state = null;
+        if (parse.GetValue(State) is { } stateText)
+        {
+            state = JobStateNames.TryParse(stateText, out var s) ? s
+                : throw new JobValidationException($"--state: unknown state '{stateText}'; use one of {string.Join(", ", JobStateNames.All.Select(x => x.ToName()))}.");
+        }
+        static DateTimeOffset? Time(string? text, string name) => text is null ? null
+            : DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var time)
+                ? time : throw new JobValidationException($"{name}: '{text}' is not an ISO-8601 time.");
+        return new JobQuery
+        {
+            State = state, Queue = parse.GetValue(Queue), Kind = parse.GetValue(Kind), BatchId = parse.GetValue(Batch), Tag = parse.GetValue(Tag),
+            CreatedFrom = Time(parse.GetValue(From), "--from"), CreatedTo = Time(parse.GetValue(To), "--to"), ArgsContains = parse.GetValue(ArgsFilter),
+        };
+    }
 
     private static Command Client(string name, string description, Func<ParseResult, IJobClient, CancellationToken, Task<int>> body, CliSettings settings, params Symbol[] symbols)
     {
@@ -27,6 +52,7 @@ internal static class JobCommands
             {
                 case Argument argument: command.Add(argument); break;
                 case Option option: command.Add(option); break;
+                case Command subcommand: command.Add(subcommand); break;
             }
         }
         command.SetAction((parse, ct) => CliApp.Guard(async () =>
@@ -55,13 +81,7 @@ internal static class JobCommands
 
     public static Command Jobs(CliSettings settings) => Client("jobs", "List jobs, newest first", async (parse, client, ct) =>
     {
-        JobState? state = null;
-        if (parse.GetValue(State) is { } stateText)
-        {
-            state = JobStateNames.TryParse(stateText, out var s) ? s
-                : throw new JobValidationException($"--state: unknown state '{stateText}'; use one of {string.Join(", ", JobStateNames.All.Select(x => x.ToName()))}.");
-        }
-        var query = new JobQuery { State = state, Queue = parse.GetValue(Queue), Kind = parse.GetValue(Kind), BatchId = parse.GetValue(Batch), Limit = parse.GetValue(Limit), AfterId = parse.GetValue(After) };
+        var query = ReadFilter(parse) with { Limit = parse.GetValue(Limit), AfterId = parse.GetValue(After) };
         var jobs = await client.ListAsync(query, ct);
         if (parse.GetValue(CommonOptions.Json))
         {
@@ -81,7 +101,46 @@ internal static class JobCommands
         if (jobs.Count == query.Limit)
             AnsiConsole.MarkupLine($"[grey]more: --after {jobs[^1].Id}[/]");
         return ExitCodes.Ok;
-    }, settings, State, Queue, Kind, Batch, Limit, After, CommonOptions.Json);
+    }, settings, State, Queue, Kind, Batch, Tag, From, To, ArgsFilter, Limit, After, CommonOptions.Json);
+
+    public static Command Delete(CliSettings settings) => Client("delete", "Delete a job that is not running (cancel a running one first)", async (parse, client, ct) =>
+    {
+        var id = parse.GetValue(Id);
+        switch (await client.DeleteAsync(id, ct))
+        {
+            case DeleteOutcome.NotFound:
+                throw new JobNotFoundException(id);
+            case DeleteOutcome.Running:
+                throw new JobValidationException($"Job {id} is running; cancel it first (conveyor cancel {id}).");
+        }
+        if (parse.GetValue(CommonOptions.Json))
+            JobRendering.WriteJson(new { id, outcome = DeleteOutcome.Deleted });
+        else
+            Console.Out.WriteLine($"job {id} deleted");
+        return ExitCodes.Ok;
+    }, settings, Id, CommonOptions.Json);
+
+    public static Command Bulk(CliSettings settings) => Client("bulk", "Retry, cancel or delete every job the filter selects, in batches", async (parse, client, ct) =>
+    {
+        var action = parse.GetValue(Action) switch
+        {
+            "retry" => JobBulkAction.Retry,
+            "cancel" => JobBulkAction.Cancel,
+            "delete" => JobBulkAction.Delete,
+            var other => throw new JobValidationException($"Unknown action '{other}'; use retry, cancel or delete."),
+        };
+        var json = parse.GetValue(CommonOptions.Json);
+        var result = await client.ApplyToAllAsync(action, ReadFilter(parse), p =>
+        {
+            if (!json)
+                Console.Error.Write($"\r{p.Processed:N0} of {p.Total:N0} processed, {p.Changed:N0} changed");
+        }, ct);
+        if (json)
+            JobRendering.WriteJson(new { action, result.Total, result.Processed, result.Changed });
+        else
+            Console.Error.WriteLine();
+        return ExitCodes.Ok;
+    }, settings, Action, State, Queue, Kind, Batch, Tag, From, To, ArgsFilter, CommonOptions.Json);
 
     public static Command Cancel(CliSettings settings) => Client("cancel", "Cancel a job: at once if waiting, by signalling its handler if running", async (parse, client, ct) =>
     {
@@ -140,7 +199,19 @@ internal static class JobCommands
         }
         AnsiConsole.Write(table);
         return ExitCodes.Ok;
-    }, settings, CommonOptions.Json);
+    }, settings, CommonOptions.Json, PauseCommand(settings, true), PauseCommand(settings, false));
+
+    private static Command PauseCommand(CliSettings settings, bool pause) => Client(pause ? "pause" : "resume",
+        pause ? "Stop handing out a queue's jobs (they stay; new ones are accepted)" : "Hand out a paused queue's jobs again", async (parse, client, ct) =>
+    {
+        var queue = parse.GetValue(QueueName)!;
+        var changed = pause ? await client.PauseQueueAsync(queue, ct) : await client.ResumeQueueAsync(queue, ct);
+        if (parse.GetValue(CommonOptions.Json))
+            JobRendering.WriteJson(new { queue, paused = pause, changed });
+        else
+            Console.Out.WriteLine($"queue {queue} {(pause ? "paused" : "resumed")}{(changed ? "" : " (it already was)")}");
+        return ExitCodes.Ok;
+    }, settings, QueueName, CommonOptions.Json);
 
     public static Command Migrate(CliSettings settings)
     {

@@ -1,15 +1,33 @@
--- Per queue and state: counts, and the oldest run_at of jobs ready now; plus paused queues without jobs.
--- "now" is the clock the ages are measured against.
-WITH clock AS (SELECT coalesce(@now::timestamptz, now()) AS now)
-SELECT s.queue, s.state, s.count, s.oldest_ready, coalesce(q.paused_at IS NOT NULL, false) AS paused, clock.now
-FROM clock, (
-    SELECT queue, state, count(*) AS count,
-           min(run_at) FILTER (WHERE state IN ('queued', 'scheduled') AND run_at <= (SELECT now FROM clock)) AS oldest_ready
-    FROM conveyor.jobs
-    GROUP BY queue, state
-) AS s
-LEFT JOIN conveyor.queues AS q ON q.name = s.queue
+-- Per queue and state: the maintained counts (queue_counts, kept by triggers), never a count of the jobs table; the
+-- oldest run_at of the jobs ready now, from a walk of the ready index's distinct priorities (the first job of each
+-- priority is its earliest: two index probes a priority); plus paused queues without jobs. "now" is the clock ages are
+-- measured against.
+WITH RECURSIVE clock AS (SELECT coalesce(@now::timestamptz, now()) AS now),
+counts AS (
+    SELECT queue, state, sum(count)::bigint AS count FROM conveyor.queue_counts GROUP BY queue, state HAVING sum(count) <> 0
+),
+priorities(queue, priority) AS (
+    SELECT r.queue, (SELECT j.priority FROM conveyor.jobs AS j WHERE j.state IN ('queued', 'scheduled') AND j.queue = r.queue
+                     ORDER BY j.priority DESC, j.run_at, j.id LIMIT 1)
+    FROM (SELECT DISTINCT queue FROM counts WHERE state IN ('queued', 'scheduled')) AS r
+    UNION ALL
+    SELECT p.queue, (SELECT j.priority FROM conveyor.jobs AS j WHERE j.state IN ('queued', 'scheduled') AND j.queue = p.queue
+                     AND j.priority < p.priority ORDER BY j.priority DESC, j.run_at, j.id LIMIT 1)
+    FROM priorities AS p WHERE p.priority IS NOT NULL
+),
+oldest AS (
+    SELECT p.queue, min(f.run_at) AS run_at
+    FROM clock, priorities AS p
+    CROSS JOIN LATERAL (SELECT j.run_at FROM conveyor.jobs AS j WHERE j.state IN ('queued', 'scheduled') AND j.queue = p.queue
+                        AND j.priority = p.priority ORDER BY j.run_at, j.id LIMIT 1) AS f
+    WHERE p.priority IS NOT NULL AND f.run_at <= clock.now
+    GROUP BY p.queue
+)
+SELECT c.queue, c.state, c.count, o.run_at AS oldest_ready, coalesce(q.paused_at IS NOT NULL, false) AS paused, clock.now
+FROM clock, counts AS c
+LEFT JOIN oldest AS o ON o.queue = c.queue
+LEFT JOIN conveyor.queues AS q ON q.name = c.queue
 UNION ALL
 SELECT q.name, NULL, 0, NULL, q.paused_at IS NOT NULL, clock.now
 FROM clock, conveyor.queues AS q
-WHERE NOT EXISTS (SELECT 1 FROM conveyor.jobs AS j WHERE j.queue = q.name);
+WHERE NOT EXISTS (SELECT 1 FROM counts AS c WHERE c.queue = q.name);

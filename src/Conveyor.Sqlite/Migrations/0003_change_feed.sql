@@ -23,3 +23,32 @@ BEGIN
     VALUES (substr(NEW.finished_at, 1, 16) || ':00.000000Z', NEW.queue, NEW.state = 'completed', NEW.state = 'failed')
     ON CONFLICT (minute, queue) DO UPDATE SET completed = completed + excluded.completed, failed = failed + excluded.failed;
 END;
+
+-- Jobs per queue and state, maintained by triggers as jobs are inserted, change state and are deleted, so that the
+-- overview and GET /api/queues never count the jobs table. They run inside the writer's own transaction.
+CREATE TABLE conveyor_queue_counts (
+    queue TEXT    NOT NULL,
+    state TEXT    NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (queue, state)
+) WITHOUT ROWID;
+INSERT INTO conveyor_queue_counts (queue, state, count) SELECT queue, state, count(*) FROM conveyor_jobs GROUP BY queue, state;
+
+CREATE TRIGGER conveyor_jobs_count_inserted AFTER INSERT ON conveyor_jobs
+BEGIN
+    INSERT INTO conveyor_queue_counts (queue, state, count) VALUES (NEW.queue, NEW.state, 1)
+    ON CONFLICT (queue, state) DO UPDATE SET count = count + 1;
+END;
+
+CREATE TRIGGER conveyor_jobs_count_updated AFTER UPDATE OF state ON conveyor_jobs
+WHEN OLD.state <> NEW.state
+BEGIN
+    UPDATE conveyor_queue_counts SET count = count - 1 WHERE queue = OLD.queue AND state = OLD.state;
+    INSERT INTO conveyor_queue_counts (queue, state, count) VALUES (NEW.queue, NEW.state, 1)
+    ON CONFLICT (queue, state) DO UPDATE SET count = count + 1;
+END;
+
+CREATE TRIGGER conveyor_jobs_count_deleted AFTER DELETE ON conveyor_jobs
+BEGIN
+    UPDATE conveyor_queue_counts SET count = count - 1 WHERE queue = OLD.queue AND state = OLD.state;
+END;

@@ -1,14 +1,31 @@
--- Per queue and state: counts, and the oldest run_at of jobs ready now; plus paused queues without jobs.
--- "now" is the clock the ages are measured against.
-SELECT s.queue, s.state, s.count, s.oldest_ready, q.paused_at IS NOT NULL AS paused, @now AS now
-FROM (
-    SELECT queue, state, COUNT(*) AS count,
-           MIN(CASE WHEN state IN ('queued', 'scheduled') AND run_at <= @now THEN run_at END) AS oldest_ready
-    FROM conveyor_jobs
-    GROUP BY queue, state
-) AS s
-LEFT JOIN conveyor_queues AS q ON q.name = s.queue
+-- Per queue and state: the maintained counts (conveyor_queue_counts, kept by triggers), never a count of the jobs
+-- table; the oldest run_at of the jobs ready now, from a walk of the ready index's distinct priorities (the first job
+-- of each priority is its earliest); plus paused queues without jobs. "now" is the clock ages are measured against.
+WITH RECURSIVE counts AS (
+    SELECT queue, state, count FROM conveyor_queue_counts WHERE count <> 0
+),
+priorities(queue, priority) AS (
+    SELECT r.queue, (SELECT j.priority FROM conveyor_jobs AS j WHERE j.state IN ('queued', 'scheduled') AND j.queue = r.queue
+                     ORDER BY j.priority DESC, j.run_at, j.id LIMIT 1)
+    FROM (SELECT DISTINCT queue FROM counts WHERE state IN ('queued', 'scheduled')) AS r
+    UNION ALL
+    SELECT p.queue, (SELECT j.priority FROM conveyor_jobs AS j WHERE j.state IN ('queued', 'scheduled') AND j.queue = p.queue
+                     AND j.priority < p.priority ORDER BY j.priority DESC, j.run_at, j.id LIMIT 1)
+    FROM priorities AS p WHERE p.priority IS NOT NULL
+),
+oldest AS (
+    SELECT queue, min(run_at) AS run_at FROM (
+        SELECT p.queue, (SELECT j.run_at FROM conveyor_jobs AS j WHERE j.state IN ('queued', 'scheduled') AND j.queue = p.queue
+                         AND j.priority = p.priority ORDER BY j.run_at, j.id LIMIT 1) AS run_at
+        FROM priorities AS p WHERE p.priority IS NOT NULL)
+    WHERE run_at <= @now
+    GROUP BY queue
+)
+SELECT c.queue, c.state, c.count, o.run_at AS oldest_ready, q.paused_at IS NOT NULL AS paused, @now AS now
+FROM counts AS c
+LEFT JOIN oldest AS o ON o.queue = c.queue
+LEFT JOIN conveyor_queues AS q ON q.name = c.queue
 UNION ALL
 SELECT q.name, NULL, 0, NULL, q.paused_at IS NOT NULL, @now
 FROM conveyor_queues AS q
-WHERE NOT EXISTS (SELECT 1 FROM conveyor_jobs AS j WHERE j.queue = q.name);
+WHERE NOT EXISTS (SELECT 1 FROM counts AS c WHERE c.queue = q.name);

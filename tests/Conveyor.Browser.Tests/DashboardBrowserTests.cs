@@ -203,6 +203,23 @@ public sealed class DashboardBrowserTests(DashboardFixture fixture, ITestOutputH
     }
 
     [BrowserFact]
+    public async Task On_a_phone_nothing_overflows_the_screen_and_the_theme_can_be_switched()
+    {
+        var page = await fixture.Browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 375, Height = 740 }, IsMobile = true });
+        await page.GotoAsync(fixture.Url + "/#/jobs");
+        await page.WaitForSelectorAsync("#filters");
+        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth + 1"), "the page is wider than the phone");
+        await page.ClickAsync("#theme");
+        var first = await page.EvaluateAsync<string?>("() => document.documentElement.getAttribute('data-theme')");
+        await page.ClickAsync("#theme");
+        var second = await page.EvaluateAsync<string?>("() => document.documentElement.getAttribute('data-theme')");
+        Assert.Equal(("light", "dark"), (first, second));
+        var background = await page.EvaluateAsync<string>("() => getComputedStyle(document.body).backgroundColor");
+        Assert.Equal("rgb(15, 17, 21)", background);
+        await ScreenshotAsync(page, "jobs-phone-dark");
+    }
+
+    [BrowserFact]
     public async Task Markup_in_args_and_tags_is_shown_as_text_and_nothing_runs()
     {
         var id = await fixture.EnqueueAsync("""

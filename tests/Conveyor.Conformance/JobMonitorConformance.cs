@@ -68,6 +68,7 @@ public abstract class JobMonitorConformance<TFactory> : StoreConformance<TFactor
         var claimed = await ClaimAsync(5, "w1", null, "m");
         await ApplyAsync(T0, AttemptOutcome.Completed(claimed[0].Lease, "w1", "1"), AttemptOutcome.Completed(claimed[1].Lease, "w1", "1"),
             AttemptOutcome.Failed(claimed[2].Lease, "w1", E("x")), AttemptOutcome.Retried(claimed[3].Lease, "w1", E("y"), TimeSpan.FromMinutes(1)));
+        await Store.JobCountsFoldAsync(default); // some changes folded into the totals, the rest still appended
         await Store.JobCancelAsync(new JobCancelParams(ids[7], T0), default);
         await Store.JobRetryAsync(new JobRetryParams(claimed[2].Id, T0), default);
         await Store.JobBulkAsync(new JobBulkParams(JobBulkAction.Delete, [claimed[0].Id, ids[7]], T0), default);
@@ -77,6 +78,27 @@ public abstract class JobMonitorConformance<TFactory> : StoreConformance<TFactor
         var actual = (await Store.JobListAsync(new JobListParams(Queue: "m", Limit: 500), default)).GroupBy(j => j.State).ToDictionary(g => g.Key, g => (long)g.Count());
         var stats = Assert.Single(await Store.QueueStatsAsync(new QueueStatsParams(T0.AddMinutes(10)), default));
         Assert.Equal(actual.OrderBy(kv => kv.Key), stats.Counts.Where(kv => kv.Value != 0).OrderBy(kv => kv.Key));
+        await Store.JobCountsFoldAsync(default);
+        stats = Assert.Single(await Store.QueueStatsAsync(new QueueStatsParams(T0.AddMinutes(10)), default));
+        Assert.Equal(actual.OrderBy(kv => kv.Key), stats.Counts.Where(kv => kv.Value != 0).OrderBy(kv => kv.Key));
+    }
+
+    [StoreFact]
+    public async Task Throughput_counts_completed_and_failed_per_minute_before_and_after_folding()
+    {
+        await InsertManyAsync(4, "t");
+        var claimed = await ClaimAsync(4, "w1", null, "t");
+        await ApplyAsync(T0.AddSeconds(5), AttemptOutcome.Completed(claimed[0].Lease, "w1", "1"), AttemptOutcome.Failed(claimed[1].Lease, "w1", E("x")));
+        await Store.JobCountsFoldAsync(default);
+        await ApplyAsync(T0.AddSeconds(70), AttemptOutcome.Completed(claimed[2].Lease, "w1", "1"),
+            AttemptOutcome.Retried(claimed[3].Lease, "w1", E("y"), TimeSpan.FromMinutes(1)));
+        var minute = new DateTimeOffset(2026, 1, 1, 12, 0, 0, TimeSpan.Zero);
+        ThroughputPoint[] expected = [new(minute, 1, 1), new(minute.AddMinutes(1), 1, 0)];
+        Assert.Equal(expected, await Store.ThroughputAsync(new ThroughputParams(minute.AddMinutes(-5), "t"), default));
+        await Store.JobCountsFoldAsync(default);
+        Assert.Equal(expected, await Store.ThroughputAsync(new ThroughputParams(minute.AddMinutes(-5)), default));
+        Assert.Empty(await Store.ThroughputAsync(new ThroughputParams(minute.AddMinutes(-5), "other"), default));
+        Assert.Equal([expected[1]], await Store.ThroughputAsync(new ThroughputParams(minute.AddMinutes(1), "t"), default));
     }
 }
 

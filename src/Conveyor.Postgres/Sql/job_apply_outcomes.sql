@@ -2,7 +2,7 @@
 -- (same attempt, same worker, still running) may end it; a late outcome from a rescued attempt changes nothing.
 -- A rescue applies only while the lease is still expired (on the database's clock), so a heartbeat that landed
 -- after the rescuer looked wins. A job asked to cancel that would otherwise run again ends cancelled instead.
--- Completed and failed jobs are added to this minute's throughput (this connection's shard) by the same statement.
+-- The same statement appends the count changes (and this minute's completed and failed) to job_count_deltas.
 WITH clock AS (SELECT coalesce(@now::timestamptz, now()) AS now, pg_current_xact_id()::text::bigint AS seq),
 applied AS (
 UPDATE conveyor.jobs AS j
@@ -26,12 +26,11 @@ WHERE j.id = o.id AND j.attempt = o.attempt AND j.worker_id = o.worker AND j.sta
   AND (o.rescue = 0 OR j.lease_until < clock.now)
 RETURNING j.id, j.queue, j.state),
 counted AS (
-    INSERT INTO conveyor.job_throughput AS t (minute, queue, shard, completed, failed)
-    SELECT date_trunc('minute', clock.now), a.queue, pg_backend_pid() % 8,
-           count(*) FILTER (WHERE a.state = 'completed'), count(*) FILTER (WHERE a.state = 'failed')
-    FROM applied AS a, clock
-    WHERE a.state IN ('completed', 'failed')
-    GROUP BY a.queue, clock.now
-    ON CONFLICT (minute, queue, shard) DO UPDATE
-    SET completed = t.completed + EXCLUDED.completed, failed = t.failed + EXCLUDED.failed)
+    -- Net count changes (kept counts, see migration 0003): each applied outcome leaves running for its new state;
+    -- completed and failed carry this minute for the throughput.
+    INSERT INTO conveyor.job_count_deltas (queue, state, n, minute)
+    SELECT a.queue, a.state, count(*), CASE WHEN a.state IN ('completed', 'failed') THEN date_trunc('minute', clock.now) END
+    FROM applied AS a, clock GROUP BY a.queue, a.state, clock.now
+    UNION ALL
+    SELECT a.queue, 'running', -count(*), NULL FROM applied AS a GROUP BY a.queue)
 SELECT id, queue, state FROM applied;

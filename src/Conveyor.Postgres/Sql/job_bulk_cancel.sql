@@ -4,7 +4,8 @@ WITH clock AS (SELECT coalesce(@now::timestamptz, now()) AS now, pg_current_xact
 target AS (
     SELECT id, state FROM conveyor.jobs
     WHERE id IN (SELECT value::bigint FROM jsonb_array_elements_text(@ids::jsonb)) AND state IN ('scheduled', 'queued', 'running')
-    FOR UPDATE)
+    FOR UPDATE),
+changed AS (
 UPDATE conveyor.jobs AS j
 SET change_seq = clock.seq,
     state = CASE WHEN t.state = 'running' THEN j.state ELSE 'cancelled' END,
@@ -13,4 +14,11 @@ SET change_seq = clock.seq,
     cancel_requested_at = coalesce(j.cancel_requested_at, clock.now)
 FROM target AS t, clock
 WHERE j.id = t.id
-RETURNING j.id, t.state AS previous_state, j.state, j.queue;
+RETURNING j.id, t.state AS previous_state, j.state, j.queue),
+counted AS (
+    -- Net count changes (kept counts, see migration 0003).
+    INSERT INTO conveyor.job_count_deltas (queue, state, n)
+    SELECT queue, previous_state, -count(*) FROM changed WHERE previous_state <> state GROUP BY queue, previous_state
+    UNION ALL
+    SELECT queue, state, count(*) FROM changed WHERE previous_state <> state GROUP BY queue, state)
+SELECT id, previous_state, state, queue FROM changed;

@@ -4,7 +4,8 @@ WITH clock AS (SELECT coalesce(@now::timestamptz, now()) AS now, pg_current_xact
 target AS (
     SELECT id, state FROM conveyor.jobs
     WHERE id IN (SELECT value::bigint FROM jsonb_array_elements_text(@ids::jsonb)) AND state IN ('failed', 'cancelled')
-    FOR UPDATE)
+    FOR UPDATE),
+changed AS (
 UPDATE conveyor.jobs AS j
 SET change_seq = clock.seq,
     state = 'queued',
@@ -16,4 +17,11 @@ SET change_seq = clock.seq,
     worker_id = NULL
 FROM target AS t, clock
 WHERE j.id = t.id
-RETURNING j.id, t.state AS previous_state, j.state, j.queue;
+RETURNING j.id, t.state AS previous_state, j.state, j.queue),
+counted AS (
+    -- Net count changes (kept counts, see migration 0003).
+    INSERT INTO conveyor.job_count_deltas (queue, state, n)
+    SELECT queue, previous_state, -count(*) FROM changed WHERE previous_state <> state GROUP BY queue, previous_state
+    UNION ALL
+    SELECT queue, state, count(*) FROM changed WHERE previous_state <> state GROUP BY queue, state)
+SELECT id, previous_state, state, queue FROM changed;

@@ -7,10 +7,10 @@
 -- "Due" and the lease are judged by the database's clock, so a worker whose clock runs ahead starts nothing early.
 WITH clock AS (SELECT coalesce(@now::timestamptz, now()) AS now, pg_current_xact_id()::text::bigint AS seq),
 ready AS (
-    SELECT r.id
+    SELECT r.id, r.state
     FROM clock, jsonb_array_elements_text(@queues::jsonb) AS q(name)
     CROSS JOIN LATERAL (
-        SELECT id, priority, run_at FROM conveyor.jobs
+        SELECT id, priority, run_at, state FROM conveyor.jobs
         WHERE state IN ('queued', 'scheduled')
           AND queue = q.name
           AND run_at <= clock.now
@@ -22,6 +22,7 @@ ready AS (
     ORDER BY r.priority DESC, r.run_at, r.id
     LIMIT @max
 )
+, claimed AS (
 UPDATE conveyor.jobs AS j
 SET change_seq = clock.seq,
     state = 'running',
@@ -32,4 +33,11 @@ SET change_seq = clock.seq,
 FROM ready, clock
 WHERE j.id = ready.id
 RETURNING j.id, j.queue, j.kind, j.args::text AS args, j.attempt, j.max_attempts, j.priority, j.created_at, j.batch_id,
-          extract(epoch FROM j.timeout)::float8 AS timeout;
+          extract(epoch FROM j.timeout)::float8 AS timeout, ready.state AS previous_state),
+counted AS (
+    -- Net count changes (kept counts, see migration 0003): each claimed job left queued or scheduled for running.
+    INSERT INTO conveyor.job_count_deltas (queue, state, n)
+    SELECT queue, previous_state, -count(*) FROM claimed GROUP BY queue, previous_state
+    UNION ALL
+    SELECT queue, 'running', count(*) FROM claimed GROUP BY queue)
+SELECT id, queue, kind, args, attempt, max_attempts, priority, created_at, batch_id, timeout FROM claimed;

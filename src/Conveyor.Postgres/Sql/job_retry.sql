@@ -14,6 +14,12 @@ changed AS (
         worker_id = NULL
     FROM target AS t, clock
     WHERE j.id = t.id AND t.state IN ('failed', 'cancelled')
-    RETURNING j.state)
+    RETURNING j.state, j.queue, t.state AS previous_state),
+counted AS (
+    -- Net count changes (kept counts, see migration 0003).
+    INSERT INTO conveyor.job_count_deltas (queue, state, n)
+    SELECT queue, previous_state, -count(*) FROM changed WHERE previous_state <> state GROUP BY queue, previous_state
+    UNION ALL
+    SELECT queue, state, count(*) FROM changed WHERE previous_state <> state GROUP BY queue, state)
 SELECT t.state AS previous_state, coalesce((SELECT state FROM changed), t.state) AS state, t.queue
 FROM target AS t;

@@ -1,10 +1,14 @@
--- Per queue and state: the maintained counts (queue_counts, kept by triggers), never a count of the jobs table; the
+-- Per queue and state: the kept counts (queue_counts plus the deltas not folded yet), never a count of the jobs table; the
 -- oldest run_at of the jobs ready now, from a walk of the ready index's distinct priorities (the first job of each
 -- priority is its earliest: two index probes a priority); plus paused queues without jobs. "now" is the clock ages are
 -- measured against.
 WITH RECURSIVE clock AS (SELECT coalesce(@now::timestamptz, now()) AS now),
 counts AS (
-    SELECT queue, state, sum(count)::bigint AS count FROM conveyor.queue_counts GROUP BY queue, state HAVING sum(count) <> 0
+    SELECT queue, state, sum(count)::bigint AS count FROM (
+        SELECT queue, state, count FROM conveyor.queue_counts
+        UNION ALL
+        SELECT queue, state, n FROM conveyor.job_count_deltas) AS c
+    GROUP BY queue, state HAVING sum(count) <> 0
 ),
 priorities(queue, priority) AS (
     SELECT r.queue, (SELECT j.priority FROM conveyor.jobs AS j WHERE j.state IN ('queued', 'scheduled') AND j.queue = r.queue

@@ -97,9 +97,10 @@
     view.replaceChildren(el("h1", {}, "Overview"), el("h2", {}, "Queues"), queuesPanel,
       el("h2", {}, "Completed and failed per minute, last hour"), chartPanel, el("h2", {}, "Workers"), workersPanel);
     async function refresh() {
-      const [queues, workers, throughput] = await Promise.all([call("GET", "queues"), call("GET", "workers"), call("GET", "stats/throughput")]);
+      const [queues, workers, throughput, running] = await Promise.all([call("GET", "queues"), call("GET", "workers"),
+        call("GET", "stats/throughput"), call("GET", "jobs?state=running&limit=200")]);
       queuesPanel.replaceChildren(queueTable(queues, refresh));
-      workersPanel.replaceChildren(workerTable(workers));
+      workersPanel.replaceChildren(workerTable(workers, running.jobs));
       chartPanel.replaceChildren(chart(throughput));
     }
     await refresh();
@@ -121,13 +122,16 @@
           await refresh();
         } }, q.paused ? "Resume" : "Pause"))))));
   }
-  function workerTable(workers) {
+  function workerTable(workers, running) {
     if (workers.length === 0) return el("p", { class: "muted" }, "No workers are running.");
+    const jobsOf = id => (running || []).filter(j => j.workerId === id);
     return el("table", { id: "workers" },
-      el("thead", {}, el("tr", {}, ["Worker", "Host", "PID", "Queues", "Running", "Slots", "Started", "Last seen"].map(h => el("th", {}, h)))),
+      el("thead", {}, el("tr", {}, ["Worker", "Host", "PID", "Queues", "Running", "Slots", "Jobs", "Started", "Last seen"].map(h => el("th", {}, h)))),
       el("tbody", {}, workers.map(w => el("tr", {},
         el("td", {}, w.id), el("td", {}, w.host), el("td", { class: "num" }, w.pid), el("td", {}, (w.queues || []).join(", ")),
-        el("td", { class: "num" }, w.running), el("td", { class: "num" }, w.concurrency), el("td", {}, time(w.startedAt)), el("td", {}, time(w.lastSeenAt))))));
+        el("td", { class: "num" }, w.running), el("td", { class: "num" }, w.concurrency),
+        el("td", { class: "worker-jobs" }, jobsOf(w.id).slice(0, 12).map(j => [el("a", { href: `#/jobs/${j.id}`, title: j.kind }, j.id), " "])),
+        el("td", {}, time(w.startedAt)), el("td", {}, time(w.lastSeenAt))))));
   }
   // A small SVG bar chart, drawn with DOM calls (no chart library, no inline script or style).
   function chart(points) {
@@ -284,7 +288,10 @@
   async function workers() {
     const panel = el("div", { class: "panel" });
     view.replaceChildren(el("h1", {}, "Workers"), panel);
-    const refresh = async () => panel.replaceChildren(workerTable(await call("GET", "workers")));
+    const refresh = async () => {
+      const [workers, running] = await Promise.all([call("GET", "workers"), call("GET", "jobs?state=running&limit=500")]);
+      panel.replaceChildren(workerTable(workers, running.jobs));
+    };
     await refresh();
     every(5000, () => refresh().catch(() => {}));
   }

@@ -77,6 +77,7 @@ public static class ConveyorServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, Rescuer>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ScheduledPromoter>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, Pruner>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CountsFolder>());
     }
 
     /// <summary>Marks a collection Conveyor was added to, so that a second call adds no second set of services.</summary>

@@ -85,6 +85,9 @@ public interface IMaintenanceStore
     /// <summary>Deletes one small batch of old finished jobs; returns how many went.</summary>
     Task<int> JobPruneAsync(JobPruneParams p, CancellationToken ct);
 
+    /// <summary>Folds the count changes that writers appended into the kept totals (queue counts, throughput); returns how many changes it folded.</summary>
+    Task<int> JobCountsFoldAsync(CancellationToken ct);
+
     /// <summary>Deletes the records of worker processes not seen for a while (they died); returns how many.</summary>
     Task<int> WorkerPruneAsync(WorkerPruneParams p, CancellationToken ct);
 }

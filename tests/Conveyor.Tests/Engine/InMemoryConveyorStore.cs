@@ -20,6 +20,7 @@ internal sealed class InMemoryConveyorStore(InMemoryJobStore jobs) : IConveyorSt
     public Task<int> JobPromoteScheduledAsync(JobPromoteParams p, CancellationToken ct) => jobs.JobPromoteScheduledAsync(p, ct);
     public Task<int> JobPruneAsync(JobPruneParams p, CancellationToken ct) => jobs.JobPruneAsync(p, ct);
     public Task<int> WorkerPruneAsync(WorkerPruneParams p, CancellationToken ct) => jobs.WorkerPruneAsync(p, ct);
+    public Task<int> JobCountsFoldAsync(CancellationToken ct) => jobs.JobCountsFoldAsync(ct);
     public Task<JobCancelResult> JobCancelAsync(JobCancelParams p, CancellationToken ct) => throw new NotSupportedException();
     public Task<JobRetryResult> JobRetryAsync(JobRetryParams p, CancellationToken ct) => throw new NotSupportedException();
     public Task<IReadOnlyList<JobBulkChange>> JobBulkAsync(JobBulkParams p, CancellationToken ct) => throw new NotSupportedException();

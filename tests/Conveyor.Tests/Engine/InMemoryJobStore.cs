@@ -184,4 +184,6 @@ internal sealed class InMemoryJobStore(TimeProvider clock) : IJobExecutionStore,
     public Task<int> JobPruneAsync(JobPruneParams p, CancellationToken ct) => Task.FromResult(0);
 
     public Task<int> WorkerPruneAsync(WorkerPruneParams p, CancellationToken ct) => Task.FromResult(0);
+
+    public Task<int> JobCountsFoldAsync(CancellationToken ct) => Task.FromResult(0);
 }

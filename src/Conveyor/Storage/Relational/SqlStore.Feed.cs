@@ -60,6 +60,16 @@ public abstract partial class SqlStore
     }
 
     /// <inheritdoc />
+    public async Task<int> JobCountsFoldAsync(CancellationToken ct)
+    {
+        await using var session = await WriteAsync(ct);
+        await using var command = Command(session, "counts_fold");
+        var folded = (await ReadAllAsync(command, r => r.Int("folded"), ct))[0];
+        await session.CommitAsync(ct);
+        return folded;
+    }
+
+    /// <inheritdoc />
     public async Task<long> JobCountAsync(JobListParams p, CancellationToken ct)
     {
         await using var session = await ReadAsync(ct);

@@ -170,8 +170,14 @@ internal static class DashboardScale
             command.CommandTimeout = 600;
             await command.ExecuteNonQueryAsync();
         }
-        await using var analyze = connection.CreateCommand();
-        analyze.CommandText = schema is null ? "ANALYZE" : $"ANALYZE {jobs}";
-        await analyze.ExecuteNonQueryAsync();
+        // A hand-written UPDATE is not counted on PostgreSQL (the statements Conveyor runs append their count changes):
+        // recount, as an operator would, and vacuum as autovacuum would after a million row versions died.
+        foreach (var sql in schema is null ? ["ANALYZE"] : new[] { $"SELECT \"{schema}\".recount()", $"VACUUM ANALYZE {jobs}" })
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            command.CommandTimeout = 600;
+            await command.ExecuteNonQueryAsync();
+        }
     }
 }

@@ -30,6 +30,7 @@ internal static class CliApp
         root.Add(JobCommands.Retry(settings));
         root.Add(JobCommands.Delete(settings));
         root.Add(JobCommands.Bulk(settings));
+        root.Add(ScheduleCommands.Create(settings));
         root.Add(JobCommands.Queues(settings));
         root.Add(JobCommands.Migrate(settings));
         return root;

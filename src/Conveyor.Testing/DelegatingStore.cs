@@ -43,6 +43,20 @@ public class DelegatingStore(IConveyorStore inner) : IConveyorStore
     /// <inheritdoc />
     public virtual Task<int> JobCountsFoldAsync(CancellationToken ct) => Inner.JobCountsFoldAsync(ct);
     /// <inheritdoc />
+    public virtual Task<Conveyor.Scheduling.ScheduleInfo> ScheduleUpsertAsync(ScheduleUpsertParams p, CancellationToken ct) => Inner.ScheduleUpsertAsync(p, ct);
+    /// <inheritdoc />
+    public virtual Task<bool> ScheduleDeleteAsync(string name, CancellationToken ct) => Inner.ScheduleDeleteAsync(name, ct);
+    /// <inheritdoc />
+    public virtual Task<IReadOnlyList<Conveyor.Scheduling.ScheduleInfo>> ScheduleListAsync(CancellationToken ct) => Inner.ScheduleListAsync(ct);
+    /// <inheritdoc />
+    public virtual Task<bool> SchedulePauseAsync(string name, bool paused, CancellationToken ct) => Inner.SchedulePauseAsync(name, paused, ct);
+    /// <inheritdoc />
+    public virtual Task<IReadOnlyList<Conveyor.Scheduling.ScheduleRun>> ScheduleRunsAsync(string name, int limit, CancellationToken ct) => Inner.ScheduleRunsAsync(name, limit, ct);
+    /// <inheritdoc />
+    public virtual Task<JobState?> ScheduleLastJobStateAsync(string name, CancellationToken ct) => Inner.ScheduleLastJobStateAsync(name, ct);
+    /// <inheritdoc />
+    public virtual Task<IReadOnlyList<Conveyor.Scheduling.ScheduleRun>> ScheduleFireAsync(ScheduleFireParams p, CancellationToken ct) => Inner.ScheduleFireAsync(p, ct);
+    /// <inheritdoc />
     public virtual Task<JobChangePage> JobChangesAsync(JobChangesParams p, CancellationToken ct) => Inner.JobChangesAsync(p, ct);
     /// <inheritdoc />
     public virtual Task<Job?> JobGetAsync(long id, CancellationToken ct) => Inner.JobGetAsync(id, ct);

@@ -96,6 +96,7 @@ public static class ConveyorEndpoints
         api.MapGet("/stats/throughput", (HttpRequest request, IJobMonitor monitor, CancellationToken ct) => ThroughputAsync(request, monitor, web, ct))
             .WithName("Throughput").WithTags("queues")
             .WithSummary("Completed and failed jobs per minute over the last ?minutes= (default 60, at most 1440), all queues or ?queue=; from maintained counts.");
+        ScheduleEndpoints.Map(api, (value, status) => Json(value, status));
         api.MapGet("/workers", WorkersAsync).WithName("ListWorkers").WithTags("workers").WithSummary("Worker processes as they last reported.");
         endpoints.MapGet("/healthz", () => Json(new { status = "ok" })).WithName("Health").WithTags("health").WithSummary("The process is alive.");
         endpoints.MapGet("/readyz", ReadyAsync).WithName("Ready").WithTags("health").WithSummary("The store answers (503 with the reason when not).");
@@ -109,7 +110,7 @@ public static class ConveyorEndpoints
     /// Reads a JSON body of at most <paramref name="maxBytes"/>: a declared length over it is refused before anything is
     /// read, and a chunked body is cut off where it passes it (413 either way). JSON nested deeper than 64 is 400.
     /// </summary>
-    private static async Task<JsonElement> ReadBodyAsync(HttpRequest request, long maxBytes, CancellationToken ct)
+    internal static async Task<JsonElement> ReadBodyAsync(HttpRequest request, long maxBytes, CancellationToken ct)
     {
         if (request.ContentLength is { } length && length > maxBytes)
             throw new RequestTooLargeException($"Request body is {length} bytes; the limit is {maxBytes} bytes.");
@@ -314,6 +315,10 @@ public static class ConveyorEndpoints
             catch (JobNotFoundException ex)
             {
                 return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Job not found", detail: ex.Message);
+            }
+            catch (Scheduling.ScheduleNotFoundException ex)
+            {
+                return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Schedule not found", detail: ex.Message);
             }
             catch (Exception ex) when (ex is RequestTooLargeException or JobTooLargeException)
             {

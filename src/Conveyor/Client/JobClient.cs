@@ -12,6 +12,7 @@ internal sealed class JobClient(
     StoreReadiness readiness,
     IOptions<ConveyorOptions> configured,
     JobKindRegistry kinds,
+    JobRowFactory rowFactory,
     TimeProvider time) : IJobClient
 {
     private readonly ConveyorOptions options = configured.Value;
@@ -46,7 +47,7 @@ internal sealed class JobClient(
         {
             try
             {
-                rows[i] = ToRow(requests[i]);
+                rows[i] = rowFactory.Create(requests[i]);
             }
             catch (JobValidationException ex) when (requests.Count > 1)
             {
@@ -63,33 +64,6 @@ internal sealed class JobClient(
         for (var i = 0; i < inserted.Count; i++)
             results[i] = new EnqueueResult(inserted[i].Id, inserted[i].Duplicate);
         return results;
-    }
-
-    private JobInsertRow ToRow(JobRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        JobValidation.ValidateKind(request.Kind);
-        var registered = kinds.TryGet(request.Kind, out var registration);
-        if (!registered && options.StrictKinds)
-            throw new UnknownJobKindException(request.Kind);
-        var o = request.Options ?? new EnqueueOptions();
-        JobValidation.ValidateOptions(o);
-        var args = JobValidation.ValidateArgs(request.ArgsJson, options.MaxArgsBytes);
-        var kindOptions = registered ? registration.Options : null;
-        return new JobInsertRow(
-            Kind: request.Kind,
-            Queue: o.Queue ?? kindOptions?.Queue ?? "default",
-            Args: args,
-            Priority: o.Priority ?? 0,
-            MaxAttempts: o.MaxAttempts ?? kindOptions?.MaxAttempts ?? options.DefaultMaxAttempts,
-            RunAt: o.RunAt,
-            UniqueKey: o.UniqueKey,
-            ConcurrencyKey: o.ConcurrencyKey,
-            BatchId: o.BatchId,
-            Tags: o.Tags,
-            Timeout: o.Timeout,
-            // A delay counts from now on the store's clock, not this machine's.
-            Delay: o.Delay);
     }
 
     public async Task<Job?> GetAsync(long id, CancellationToken ct = default)

@@ -33,14 +33,17 @@ public static partial class JobValidation
     /// <summary>Throws <see cref="JobValidationException"/> unless <paramref name="queue"/> is a valid queue name.</summary>
     public static void ValidateQueue(string? queue) => ValidateName(queue, "queue");
 
-    private static void ValidateName(string? value, string what)
+    private static void ValidateName(string? value, string what) => ValidateNameText(value, "Job " + what);
+
+    /// <summary>Throws <see cref="JobValidationException"/> unless <paramref name="value"/> is a valid name (letters, digits, . _ : -).</summary>
+    internal static void ValidateNameText(string? value, string what)
     {
         if (string.IsNullOrWhiteSpace(value))
-            throw new JobValidationException($"Job {what} must not be empty.");
+            throw new JobValidationException($"{what} must not be empty.");
         if (value.Length > MaxNameLength)
-            throw new JobValidationException($"Job {what} '{value[..20]}...' is longer than {MaxNameLength} characters.");
+            throw new JobValidationException($"{what} '{value[..20]}...' is longer than {MaxNameLength} characters.");
         if (!NamePattern().IsMatch(value))
-            throw new JobValidationException($"Job {what} '{value}' may only hold letters, digits and . _ : - (and must start with a letter or digit).");
+            throw new JobValidationException($"{what} '{value}' may only hold letters, digits and . _ : - (and must start with a letter or digit).");
     }
 
     /// <summary>Checks that <paramref name="json"/> is one well-formed JSON value within the size limit; returns it compacted.</summary>

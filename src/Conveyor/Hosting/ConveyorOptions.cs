@@ -113,6 +113,25 @@ public sealed class ConveyorOptions
     /// <summary>The kinds registered so far.</summary>
     public IReadOnlyCollection<JobKindRegistration> RegisteredKinds => Kinds.All;
 
+    internal List<Scheduling.ScheduleDefinition> Schedules { get; } = [];
+
+    /// <summary>
+    /// Defines a cron schedule, upserted by name in the store when the host starts (so every process may declare it):
+    /// <c>o.AddSchedule("nightly-report", "0 3 * * *", "report.build", s => s with { TimeZone = "Europe/Berlin" })</c>.
+    /// The expression is checked here: an invalid one throws <see cref="JobValidationException"/> naming what is wrong.
+    /// </summary>
+    public ConveyorOptions AddSchedule(string name, string cron, string kind, Func<Scheduling.ScheduleDefinition, Scheduling.ScheduleDefinition>? configure = null)
+    {
+        Unfrozen();
+        var definition = new Scheduling.ScheduleDefinition { Name = name, Cron = cron, Kind = kind };
+        definition = configure?.Invoke(definition) ?? definition;
+        Scheduling.ScheduleValidation.Validate(definition);
+        if (Schedules.Any(s => s.Name == definition.Name))
+            throw new InvalidOperationException($"A schedule named '{definition.Name}' is already defined.");
+        Schedules.Add(definition);
+        return this;
+    }
+
     /// <summary>Makes every setting read-only (called once the options are validated, as the host starts).</summary>
     internal void Freeze()
     {

@@ -69,7 +69,9 @@ public static class ConveyorServiceCollectionExtensions
         services.TryAddSingleton(sp => sp.GetRequiredService<IConveyorStore>().Notifier);
         services.TryAddSingleton<StoreReadiness>();
         services.TryAddSingleton<RetryPolicy>();
+        services.TryAddSingleton<JobRowFactory>();
         services.TryAddSingleton<IJobClient, JobClient>();
+        services.TryAddSingleton<Scheduling.IScheduleClient, Scheduling.ScheduleClient>();
 
         // In this order: the schema exists before any worker or web request uses it.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, StoreStartupService>());
@@ -78,6 +80,8 @@ public static class ConveyorServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ScheduledPromoter>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, Pruner>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CountsFolder>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, Scheduler>());
+        services.TryAddSingleton<IScheduleStore>(sp => sp.GetRequiredService<IConveyorStore>());
     }
 
     /// <summary>Marks a collection Conveyor was added to, so that a second call adds no second set of services.</summary>

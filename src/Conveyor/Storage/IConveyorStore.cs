@@ -73,6 +73,38 @@ public interface IJobChangeFeed
     Task<JobChangePage> JobChangesAsync(JobChangesParams p, CancellationToken ct);
 }
 
+/// <summary>
+/// Cron schedules and their occurrence ledger. Each tick is one ledger row keyed by (schedule, tick), written in the
+/// same transaction as its job, so any number of processes may run the scheduler and each tick still has one job.
+/// </summary>
+public interface IScheduleStore
+{
+    /// <summary>Creates or redefines a schedule by name. Its next tick is kept when its cron and zone are unchanged, else set to <see cref="ScheduleUpsertParams.NextRunAt"/>.</summary>
+    Task<Scheduling.ScheduleInfo> ScheduleUpsertAsync(ScheduleUpsertParams p, CancellationToken ct);
+
+    /// <summary>Deletes a schedule and its ledger; false when there was none.</summary>
+    Task<bool> ScheduleDeleteAsync(string name, CancellationToken ct);
+
+    /// <summary>Every schedule, by name.</summary>
+    Task<IReadOnlyList<Scheduling.ScheduleInfo>> ScheduleListAsync(CancellationToken ct);
+
+    /// <summary>Pauses or resumes a schedule; false when there is none.</summary>
+    Task<bool> SchedulePauseAsync(string name, bool paused, CancellationToken ct);
+
+    /// <summary>A schedule's latest ledger rows, newest first.</summary>
+    Task<IReadOnlyList<Scheduling.ScheduleRun>> ScheduleRunsAsync(string name, int limit, CancellationToken ct);
+
+    /// <summary>The state of the job of a schedule's latest enqueued tick (null: none, or it was pruned).</summary>
+    Task<JobState?> ScheduleLastJobStateAsync(string name, CancellationToken ct);
+
+    /// <summary>
+    /// Records ticks in the ledger, each with its job when it is to run, all in one transaction, and moves the schedule
+    /// on to its next tick (only from <see cref="ScheduleFireParams.ExpectedNextRunAt"/>). A tick another process recorded
+    /// first is left alone. Returns the ledger rows this call wrote.
+    /// </summary>
+    Task<IReadOnlyList<Scheduling.ScheduleRun>> ScheduleFireAsync(ScheduleFireParams p, CancellationToken ct);
+}
+
 /// <summary>The small periodic jobs every node may run safely in parallel: rescue, promote, prune.</summary>
 public interface IMaintenanceStore
 {
@@ -117,7 +149,7 @@ public interface IStoreMigrator
 /// (<see cref="IJobExecutionStore"/>, <see cref="IJobAdminStore"/>, <see cref="IJobMonitor"/>, <see cref="IJobChangeFeed"/>,
 /// <see cref="IMaintenanceStore"/>, <see cref="IWorkerRegistry"/>, <see cref="IStoreMigrator"/>, <see cref="IJobNotifier"/>).
 /// </summary>
-public interface IConveyorStore : IJobExecutionStore, IJobAdminStore, IJobMonitor, IJobChangeFeed, IMaintenanceStore, IWorkerRegistry, IStoreMigrator, IAsyncDisposable
+public interface IConveyorStore : IJobExecutionStore, IJobAdminStore, IJobMonitor, IJobChangeFeed, IScheduleStore, IMaintenanceStore, IWorkerRegistry, IStoreMigrator, IAsyncDisposable
 {
     /// <summary>For banners and logs: "sqlite ./conveyor.db". Never contains a password.</summary>
     string Description { get; }

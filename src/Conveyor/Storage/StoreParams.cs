@@ -345,3 +345,22 @@ public sealed record ThroughputParams(DateTimeOffset Since, string? Queue = null
 /// <param name="Completed">Jobs completed in it.</param>
 /// <param name="Failed">Jobs failed for good in it.</param>
 public sealed record ThroughputPoint(DateTimeOffset Minute, long Completed, long Failed);
+
+/// <summary>Creates or redefines a schedule.</summary>
+/// <param name="Definition">The schedule.</param>
+/// <param name="NextRunAt">Its next tick, computed from now, used when its cron or zone is new.</param>
+public sealed record ScheduleUpsertParams(Scheduling.ScheduleDefinition Definition, DateTimeOffset? NextRunAt);
+
+/// <summary>One tick to record.</summary>
+/// <param name="ScheduledFor">The tick.</param>
+/// <param name="Fate">What becomes of it.</param>
+/// <param name="Job">The job to enqueue for it (with <see cref="Scheduling.ScheduleRunFate.Enqueued"/> or <see cref="Scheduling.ScheduleRunFate.Triggered"/>).</param>
+public sealed record ScheduleTick(DateTimeOffset ScheduledFor, Scheduling.ScheduleRunFate Fate, JobInsertRow? Job);
+
+/// <summary>Records ticks of one schedule and moves it on.</summary>
+/// <param name="Name">The schedule.</param>
+/// <param name="ExpectedNextRunAt">The next tick this process read; the schedule moves on only from it (null: do not move it, as for a trigger).</param>
+/// <param name="Ticks">The ticks, oldest first.</param>
+/// <param name="NextRunAt">Its next tick after these.</param>
+/// <param name="Now">Null: the store's clock.</param>
+public sealed record ScheduleFireParams(string Name, DateTimeOffset? ExpectedNextRunAt, IReadOnlyList<ScheduleTick> Ticks, DateTimeOffset? NextRunAt, DateTimeOffset? Now = null);

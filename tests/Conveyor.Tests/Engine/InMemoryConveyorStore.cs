@@ -28,6 +28,13 @@ internal sealed class InMemoryConveyorStore(InMemoryJobStore jobs) : IConveyorSt
     public Task<IReadOnlyList<long>> JobIdsAsync(JobListParams p, CancellationToken ct) => throw new NotSupportedException();
     public Task<long> JobCountAsync(JobListParams p, CancellationToken ct) => throw new NotSupportedException();
     public Task<IReadOnlyList<ThroughputPoint>> ThroughputAsync(ThroughputParams p, CancellationToken ct) => throw new NotSupportedException();
+    public Task<Conveyor.Scheduling.ScheduleInfo> ScheduleUpsertAsync(ScheduleUpsertParams p, CancellationToken ct) => throw new NotSupportedException();
+    public Task<bool> ScheduleDeleteAsync(string name, CancellationToken ct) => throw new NotSupportedException();
+    public Task<IReadOnlyList<Conveyor.Scheduling.ScheduleInfo>> ScheduleListAsync(CancellationToken ct) => Task.FromResult<IReadOnlyList<Conveyor.Scheduling.ScheduleInfo>>([]);
+    public Task<bool> SchedulePauseAsync(string name, bool paused, CancellationToken ct) => throw new NotSupportedException();
+    public Task<IReadOnlyList<Conveyor.Scheduling.ScheduleRun>> ScheduleRunsAsync(string name, int limit, CancellationToken ct) => throw new NotSupportedException();
+    public Task<JobState?> ScheduleLastJobStateAsync(string name, CancellationToken ct) => throw new NotSupportedException();
+    public Task<IReadOnlyList<Conveyor.Scheduling.ScheduleRun>> ScheduleFireAsync(ScheduleFireParams p, CancellationToken ct) => throw new NotSupportedException();
     public Task<JobChangePage> JobChangesAsync(JobChangesParams p, CancellationToken ct) => throw new NotSupportedException();
     public Task<Job?> JobGetAsync(long id, CancellationToken ct) => throw new NotSupportedException();
     public Task<IReadOnlyList<Job>> JobListAsync(JobListParams p, CancellationToken ct) => throw new NotSupportedException();

@@ -92,6 +92,19 @@ internal sealed class RowReader(DbDataReader reader, SqlDialect dialect)
             ? null
             : new JobProgress((int?)NullableLong("progress"), NullableString("progress_stage"), NullableLong("progress_done"), NullableLong("progress_total"));
 
+    public Scheduling.ScheduleInfo Schedule() => new(
+        new Scheduling.ScheduleDefinition
+        {
+            Name = String("name"), Cron = String("cron"), TimeZone = String("time_zone"), Kind = String("kind"), Args = String("args"),
+            Queue = NullableString("queue"), Priority = Int("priority"), MaxAttempts = IsNull("max_attempts") ? null : Int("max_attempts"),
+            Enabled = Bool("enabled"), Missed = Enum.Parse<Scheduling.MissedTicks>(String("missed"), ignoreCase: true),
+            Overlap = Enum.Parse<Scheduling.Overlap>(String("overlap"), ignoreCase: true), Jitter = Seconds("jitter"),
+        },
+        NullableTime("next_run_at"), NullableTime("last_run_at"), NullableTime("paused_at"), Time("updated_at"));
+
+    public Scheduling.ScheduleRun ScheduleRun() => new(
+        String("schedule"), Time("scheduled_for"), Scheduling.ScheduleNames.ParseFate(String("fate")), NullableLong("job_id"), Time("recorded_at"));
+
     public WorkerRecord Worker() => new(
         String("id"), String("host"), Int("pid"), StringList("queues"), Int("concurrency"),
         Time("started_at"), Time("last_seen_at"), Int("running"));

@@ -77,3 +77,35 @@ public sealed class PostgresMultiProcessTests
         Assert.Equal(0, await Count("SELECT count(*) FROM conveyor.jobs WHERE state <> 'completed'"));
     }
 }
+
+/// <summary>Three processes on one PostgreSQL run a schedule that ticks every second: one job per tick, none missing.</summary>
+public sealed class PostgresScheduleProcessTests
+{
+    public static string? SkipReason => PostgresServer.UnavailableReason;
+
+    [StoreFact]
+    public async Task Three_processes_schedule_one_job_per_tick_for_12_seconds()
+    {
+        var server = await PostgresServer.GetAsync();
+        var database = await server.CreateDatabaseAsync("cron");
+        await using var store = new PostgresStore(database);
+        await store.MigrateAsync(default);
+        await ScheduleProof.DefineAsync(store);
+        var workers = Enumerable.Range(0, 3).Select(i => ChildProcess.Cli(["work", "--database", database, "--worker-id", $"cron-{i}"])).ToList();
+        try
+        {
+            foreach (var worker in workers)
+                await worker.WaitForOutputAsync("Conveyor work started", TimeSpan.FromSeconds(60));
+            await Task.Delay(TimeSpan.FromSeconds(12));
+        }
+        finally
+        {
+            foreach (var worker in workers)
+                worker.Signal(15);
+            foreach (var worker in workers)
+                await worker.DisposeAsync();
+        }
+        var ticks = await ScheduleProof.AssertOneJobPerTickAsync(store, atLeast: 10);
+        Console.WriteLine($"PostgreSQL, 3 processes: {ticks} ticks, one job each");
+    }
+}

@@ -83,3 +83,40 @@ public sealed class SqliteMultiProcessTests : IDisposable
         _dir.Dispose();
     }
 }
+
+/// <summary>Two processes on one SQLite file run a schedule that ticks every second: one job per tick, none missing.</summary>
+public sealed class SqliteScheduleProcessTests : IDisposable
+{
+    private readonly TempDirectory _dir = new("conveyor-sqlite-cron");
+
+    [Fact]
+    public async Task Two_processes_schedule_one_job_per_tick_for_12_seconds()
+    {
+        var path = _dir.File("cron.db");
+        await using var store = new SqliteStore(path);
+        await store.MigrateAsync(default);
+        await Conformance.ScheduleProof.DefineAsync(store);
+        var workers = Enumerable.Range(0, 2).Select(i => ChildProcess.Cli(["work", "--database", path, "--worker-id", $"cron-{i}"])).ToList();
+        try
+        {
+            foreach (var worker in workers)
+                await worker.WaitForOutputAsync("Conveyor work started", TimeSpan.FromSeconds(60));
+            await Task.Delay(TimeSpan.FromSeconds(12));
+        }
+        finally
+        {
+            foreach (var worker in workers)
+                worker.Signal(15);
+            foreach (var worker in workers)
+                await worker.DisposeAsync();
+        }
+        var ticks = await Conformance.ScheduleProof.AssertOneJobPerTickAsync(store, atLeast: 10);
+        Console.WriteLine($"SQLite, 2 processes: {ticks} ticks, one job each");
+    }
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        _dir.Dispose();
+    }
+}

@@ -220,6 +220,26 @@ public sealed class DashboardBrowserTests(DashboardFixture fixture, ITestOutputH
     }
 
     [BrowserFact]
+    public async Task A_schedules_history_fills_as_it_ticks_and_run_now_adds_a_triggered_run()
+    {
+        (await fixture.Http.PutAsync("/api/schedules/browser-tick", new StringContent("""{"cron":"* * * * * *","kind":"demo.noop"}""", Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
+        try
+        {
+            var page = await OpenAsync("#/schedules");
+            await page.WaitForSelectorAsync("#schedules tr[data-schedule=browser-tick]");
+            await page.ClickAsync("#schedules tr[data-schedule=browser-tick] a");
+            await page.WaitForFunctionAsync("() => [...document.querySelectorAll('#history tbody tr')].filter(r => r.textContent.includes('enqueued')).length >= 2", null, Wait);
+            await page.ClickAsync("text=Run now");
+            await page.WaitForFunctionAsync("() => document.querySelector('#history').textContent.includes('triggered')", null, Wait);
+            await ScreenshotAsync(page, "schedule-page");
+        }
+        finally
+        {
+            await fixture.Http.DeleteAsync("/api/schedules/browser-tick");
+        }
+    }
+
+    [BrowserFact]
     public async Task Markup_in_args_and_tags_is_shown_as_text_and_nothing_runs()
     {
         var id = await fixture.EnqueueAsync("""

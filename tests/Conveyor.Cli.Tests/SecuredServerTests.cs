@@ -136,6 +136,20 @@ public sealed class SecuredServerTests(SecuredServeFixture server) : IClassFixtu
     }
 
     [Fact]
+    public async Task Schedules_are_changed_with_an_admin_key_only()
+    {
+        const string body = """{"cron":"0 3 * * *","kind":"demo.noop"}""";
+        using var reader = server.Client(SecuredServeFixture.ReadKey);
+        Assert.Equal(HttpStatusCode.Forbidden, (await reader.PutAsync("/api/schedules/secured", Json(body))).StatusCode);
+        using var admin = server.Client(SecuredServeFixture.AdminKey);
+        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsync("/api/schedules/secured", Json(body))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync("/api/schedules/secured")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await reader.PostAsync("/api/schedules/secured/trigger", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await reader.DeleteAsync("/api/schedules/secured")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync("/api/schedules/secured")).StatusCode);
+    }
+
+    [Fact]
     public async Task Redacted_args_fields_never_leave_the_server()
     {
         var id = await EnqueueAsync("""{"kind":"demo.noop","queue":"redact-parked","args":{"user":"ann","password":"hunter2","card":{"number":"4111111111111111","exp":"12/30"}}}""");

@@ -285,6 +285,49 @@
     });
   }
 
+  // ---- schedules ----
+  async function schedules() {
+    const panel = el("div", { class: "panel" });
+    view.replaceChildren(el("h1", {}, "Schedules"), panel);
+    const refresh = async () => {
+      const list = await call("GET", "schedules");
+      if (list.length === 0) { panel.replaceChildren(el("p", { class: "muted" }, "No schedules: define one with o.AddSchedule(...), PUT /api/schedules/{name} or conveyor schedules add.")); return; }
+      panel.replaceChildren(el("table", { id: "schedules" },
+        el("thead", {}, el("tr", {}, ["Name", "Cron", "Zone", "Kind", "Queue", "Next", "Last", "State", ""].map(h => el("th", {}, h)))),
+        el("tbody", {}, list.map(s => el("tr", { "data-schedule": s.name },
+          el("td", {}, el("a", { href: `#/schedules/${encodeURIComponent(s.name)}` }, s.name)), el("td", {}, s.cron), el("td", {}, s.timeZone),
+          el("td", {}, s.kind), el("td", {}, s.queue || ""), el("td", {}, time(s.nextRunAt)), el("td", {}, time(s.lastRunAt)),
+          el("td", {}, !s.enabled ? "disabled" : s.paused ? "paused" : "active"),
+          el("td", {}, scheduleActions(s, refresh)))))));
+    };
+    await refresh();
+    every(5000, () => refresh().catch(() => {}));
+  }
+  function scheduleActions(s, refresh) {
+    const act = async (path) => { try { await call("POST", `schedules/${encodeURIComponent(s.name)}/${path}`); await refresh(); } catch (e) { flash(e.message, true); } };
+    return el("span", { class: "actions" },
+      el("button", { class: "ghost", onclick: () => act(s.paused ? "resume" : "pause") }, s.paused ? "Resume" : "Pause"),
+      el("button", { class: "ghost", onclick: () => act("trigger") }, "Run now"));
+  }
+  async function schedulePage(name) {
+    const render = async () => {
+      const page = await call("GET", `schedules/${encodeURIComponent(name)}?limit=100`);
+      const s = page.schedule;
+      const fields = el("dl", { class: "fields" });
+      for (const [k, v] of [["Cron", s.cron], ["Zone", s.timeZone], ["Kind", s.kind], ["Queue", s.queue], ["Args", JSON.stringify(s.args)],
+        ["Missed ticks", s.missed], ["Overlap", s.overlap], ["Jitter", s.jitterSeconds ? `${s.jitterSeconds} s` : ""], ["Next", time(s.nextRunAt)], ["Last", time(s.lastRunAt)],
+        ["State", !s.enabled ? "disabled" : s.paused ? "paused" : "active"]])
+        fields.append(el("dt", {}, k), el("dd", {}, text(v)));
+      view.replaceChildren(el("h1", {}, `Schedule ${s.name}`), scheduleActions(s, render), el("div", { class: "panel" }, fields),
+        el("h2", {}, "History"), el("div", { class: "panel" }, el("table", { id: "history" },
+          el("thead", {}, el("tr", {}, ["Tick", "Fate", "Job", "Recorded"].map(h => el("th", {}, h)))),
+          el("tbody", {}, page.history.map(r => el("tr", {}, el("td", {}, time(r.scheduledFor)), el("td", {}, r.fate),
+            el("td", {}, r.jobId ? el("a", { href: `#/jobs/${r.jobId}` }, r.jobId) : ""), el("td", {}, time(r.recordedAt))))))));
+    };
+    await render();
+    every(3000, () => render().catch(() => {}));
+  }
+
   async function workers() {
     const panel = el("div", { class: "panel" });
     view.replaceChildren(el("h1", {}, "Workers"), panel);
@@ -325,11 +368,14 @@
     const hash = location.hash.replace(/^#/, "") || "/";
     const [path, search] = hash.split("?");
     const params = new URLSearchParams(search || "");
-    const section = path.startsWith("/jobs") ? "jobs" : path.startsWith("/workers") ? "workers" : "overview";
+    const section = path.startsWith("/jobs") ? "jobs" : path.startsWith("/workers") ? "workers" : path.startsWith("/schedules") ? "schedules" : "overview";
     document.querySelectorAll("nav a").forEach(a => a.classList.toggle("active", a.dataset.nav === section));
     try {
       const job = path.match(/^\/jobs\/(\d+)$/);
+      const schedule = path.match(/^\/schedules\/(.+)$/);
       if (job) await jobPage(job[1]);
+      else if (schedule) await schedulePage(decodeURIComponent(schedule[1]));
+      else if (section === "schedules") await schedules();
       else if (section === "jobs") await jobs(params);
       else if (section === "workers") await workers();
       else await overview();

@@ -1,0 +1,99 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Xunit;
+
+namespace Conveyor.Cli.Tests;
+
+/// <summary>Schedules over HTTP and the CLI, against a real `conveyor serve` (which runs the scheduler).</summary>
+public sealed class ScheduleApiTests(ServeFixture serve) : IClassFixture<ServeFixture>
+{
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    [Fact]
+    public async Task A_schedule_defined_over_http_ticks_and_its_ledger_shows_each_fate()
+    {
+        var put = await serve.Http.PutAsync("/api/schedules/heartbeat", Json("""{"cron":"* * * * * *","kind":"demo.noop","args":{"from":"cron"},"missed":"all"}"""));
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        var created = await put.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(("UTC", "all", "allow"), (created.GetProperty("timeZone").GetString(), created.GetProperty("missed").GetString(), created.GetProperty("overlap").GetString()));
+
+        JsonElement page = default;
+        for (var i = 0; i < 100; i++)
+        {
+            page = await serve.Http.GetFromJsonAsync<JsonElement>("/api/schedules/heartbeat");
+            if (page.GetProperty("history").GetArrayLength() >= 2)
+                break;
+            await Task.Delay(100);
+        }
+        var history = page.GetProperty("history").EnumerateArray().ToList();
+        Assert.True(history.Count >= 2, page.GetRawText());
+        Assert.All(history, h => Assert.Equal("enqueued", h.GetProperty("fate").GetString()));
+        var jobId = history[0].GetProperty("jobId").GetInt64();
+        var job = await serve.Http.GetFromJsonAsync<JsonElement>($"/api/jobs/{jobId}");
+        Assert.Equal("cron", job.GetProperty("args").GetProperty("from").GetString());
+
+        Assert.Equal(HttpStatusCode.OK, (await serve.Http.PostAsync("/api/schedules/heartbeat/pause", null)).StatusCode);
+        await Task.Delay(1500);
+        var paused = await serve.Http.GetFromJsonAsync<JsonElement>("/api/schedules/heartbeat");
+        Assert.True(paused.GetProperty("schedule").GetProperty("paused").GetBoolean());
+        Assert.Equal("paused", paused.GetProperty("history")[0].GetProperty("fate").GetString());
+
+        var triggered = await serve.Http.PostAsync("/api/schedules/heartbeat/trigger", null);
+        Assert.Equal(HttpStatusCode.Accepted, triggered.StatusCode);
+        var list = await serve.Http.GetFromJsonAsync<JsonElement>("/api/schedules");
+        Assert.Contains(list.EnumerateArray(), s => s.GetProperty("name").GetString() == "heartbeat");
+
+        Assert.Equal(HttpStatusCode.NoContent, (await serve.Http.DeleteAsync("/api/schedules/heartbeat")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await serve.Http.GetAsync("/api/schedules/heartbeat")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await serve.Http.PostAsync("/api/schedules/heartbeat/trigger", null)).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("""{"cron":"61 * * * *","kind":"demo.noop"}""", "Minutes")]
+    [InlineData("""{"cron":"0 3 * * *","kind":"demo.noop","timeZone":"Moon/Base"}""", "Moon/Base")]
+    [InlineData("""{"cron":"0 3 * * *"}""", "kind")]
+    [InlineData("""{"cron":"0 3 * * *","kind":"demo.noop","missed":"sometimes"}""", "missed")]
+    [InlineData("""{"cron":"0 3 * * *","kind":"demo.noop","jitter":"soon"}""", "jitter")]
+    [InlineData("""{"cron":"0 3 * * *","kind":"demo.noop","color":"red"}""", "color")]
+    [InlineData("""{"cron":"@every 1ms","kind":"demo.noop"}""", "at least 1s")]
+    public async Task Bad_schedules_are_400_naming_the_problem_and_nothing_is_stored(string body, string named)
+    {
+        var response = await serve.Http.PutAsync("/api/schedules/bad-one", Json(body));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(named, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await serve.Http.GetAsync("/api/schedules/bad-one")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Preview_marks_daylight_saving_changes_over_http_and_in_the_cli()
+    {
+        var preview = await serve.Http.GetFromJsonAsync<JsonElement>("/api/schedules/preview?cron=" + Uri.EscapeDataString("0 12 * * 0") + "&tz=America/New_York&count=100");
+        Assert.Equal(100, preview.GetArrayLength());
+        Assert.Contains(preview.EnumerateArray(), p => p.GetProperty("offsetChanged").GetBoolean());
+        Assert.Equal(HttpStatusCode.BadRequest, (await serve.Http.GetAsync("/api/schedules/preview?cron=nope")).StatusCode);
+
+        var (code, stdout, _) = await serve.CliAsync("schedules", "preview", "--cron", "30 2 * * 0", "--tz", "Europe/Berlin", "--count", "60");
+        Assert.Equal(0, code);
+        Assert.Contains("daylight saving", stdout);
+        var (bad, _, output) = await serve.CliAsync("schedules", "add", "x", "--cron", "* * *", "--kind", "demo.noop");
+        Assert.Equal(2, bad);
+        Assert.Contains("3 fields", output);
+    }
+
+    [Fact]
+    public async Task The_cli_adds_lists_pauses_and_removes_schedules()
+    {
+        Assert.Equal(0, (await serve.CliAsync("schedules", "add", "nightly", "--cron", "0 3 * * *", "--tz", "Europe/Berlin", "--kind", "demo.noop", "--overlap", "skip")).ExitCode);
+        var (code, stdout, _) = await serve.CliAsync("schedules", "list", "--json");
+        Assert.Equal(0, code);
+        var nightly = JsonDocument.Parse(stdout).RootElement.EnumerateArray().Single(s => s.GetProperty("definition").GetProperty("name").GetString() == "nightly");
+        Assert.Equal("Europe/Berlin", nightly.GetProperty("definition").GetProperty("timeZone").GetString());
+        Assert.Equal(0, (await serve.CliAsync("schedules", "pause", "nightly")).ExitCode);
+        Assert.Equal(0, (await serve.CliAsync("schedules", "trigger", "nightly")).ExitCode);
+        Assert.Contains("triggered", (await serve.CliAsync("schedules", "history", "nightly")).Stdout);
+        Assert.Equal(0, (await serve.CliAsync("schedules", "remove", "nightly")).ExitCode);
+        Assert.Equal(2, (await serve.CliAsync("schedules", "remove", "nightly")).ExitCode);
+    }
+}

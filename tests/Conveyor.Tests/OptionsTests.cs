@@ -104,5 +104,15 @@ public sealed class OptionsTests
     public sealed class OtherHandler : IJobHandler<NoArgs>
     {
         public Task<JobResult> HandleAsync(JobContext<NoArgs> job, CancellationToken ct) => Task.FromResult(JobResult.Completed());
+    
+    [Fact]
+    public void A_schedule_in_code_is_checked_when_it_is_declared()
+    {
+        var options = new ConveyorOptions().AddSchedule("nightly", "0 3 * * *", "report.build", s => s with { TimeZone = "Europe/Berlin" });
+        Assert.Equal("Europe/Berlin", Assert.Single(options.Schedules).TimeZone);
+        Assert.Contains("Minutes", Assert.ThrowsAny<JobValidationException>(() => new ConveyorOptions().AddSchedule("bad", "99 * * * *", "k")).Message);
+        Assert.Contains("Schedule name", Assert.ThrowsAny<JobValidationException>(() => new ConveyorOptions().AddSchedule("no spaces", "0 3 * * *", "k")).Message);
+        Assert.Throws<InvalidOperationException>(() => options.AddSchedule("nightly", "0 4 * * *", "k"));
     }
+}
 }

@@ -91,4 +91,29 @@ public sealed class SchedulePolicyTests
         Assert.All(delays, delay => Assert.InRange(delay, TimeSpan.Zero, TimeSpan.FromSeconds(30)));
         Assert.True(delays.Distinct().Count() > 1);
     }
+
+    [Fact]
+    public void A_scheduler_walking_through_the_spring_forward_night_runs_each_daily_tick_once()
+    {
+        // 02:30 Europe/Berlin daily; the night of 2027-03-28 has no 02:30 (02:00 → 03:00): that day's tick runs at 03:00.
+        var clock = new FakeTimeProvider(new DateTimeOffset(2027, 3, 26, 0, 0, 0, TimeSpan.Zero));
+        var options = Options.Create(new ConveyorOptions());
+        var scheduler = new Scheduler(null!, new JobRowFactory(options, options.Value.Kinds), null!, options, clock, NullLogger<Scheduler>.Instance);
+        var d = new ScheduleDefinition { Name = "berlin", Cron = "30 2 * * *", TimeZone = "Europe/Berlin", Kind = "k" };
+        var times = ScheduleTimes.Parse(d.Cron, d.TimeZone);
+        var next = times.Next(clock.GetUtcNow());
+        var ran = new List<DateTimeOffset>();
+        for (var step = 0; step < 4 * 24 * 4; step++) // four days in 15-minute steps, as a scheduler pass would see them
+        {
+            clock.Advance(TimeSpan.FromMinutes(15));
+            if (next is not { } due || due > clock.GetUtcNow())
+                continue;
+            var (ticks, after) = scheduler.Plan(d, times, due, clock.GetUtcNow(), false, null);
+            ran.AddRange(ticks.Where(t => t.Fate == ScheduleRunFate.Enqueued).Select(t => t.ScheduledFor));
+            next = after;
+        }
+        var berlin = TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin");
+        Assert.Equal(["2027-03-26 02:30", "2027-03-27 02:30", "2027-03-28 03:00", "2027-03-29 02:30"],
+            ran.Select(t => TimeZoneInfo.ConvertTime(t, berlin).ToString("yyyy-MM-dd HH:mm")));
+    }
 }

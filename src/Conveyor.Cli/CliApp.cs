@@ -31,6 +31,7 @@ internal static class CliApp
         root.Add(JobCommands.Delete(settings));
         root.Add(JobCommands.Bulk(settings));
         root.Add(ScheduleCommands.Create(settings));
+        root.Add(BatchCommands.Create(settings));
         root.Add(JobCommands.Queues(settings));
         root.Add(JobCommands.Migrate(settings));
         return root;

@@ -141,3 +141,10 @@ internal static class JobFilterReader
         : DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var time)
             ? time : throw new JobValidationException($"Filter \"{name}\" must be an ISO-8601 time (got '{text}').");
 }
+
+/// <summary>The HTTP shape of a batch's status.</summary>
+internal sealed record BatchView(string BatchId, long Total, long Finished, bool Done, double Progress, IReadOnlyDictionary<string, long> Counts)
+{
+    public static BatchView From(BatchStatus b) => new(b.BatchId, b.Total, b.Finished, b.Done, b.Progress,
+        JobStateNames.All.ToDictionary(s => s.ToName(), s => b.Counts.TryGetValue(s, out var n) ? n : 0));
+}

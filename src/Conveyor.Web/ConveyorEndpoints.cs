@@ -96,6 +96,14 @@ public static class ConveyorEndpoints
         api.MapGet("/stats/throughput", (HttpRequest request, IJobMonitor monitor, CancellationToken ct) => ThroughputAsync(request, monitor, web, ct))
             .WithName("Throughput").WithTags("queues")
             .WithSummary("Completed and failed jobs per minute over the last ?minutes= (default 60, at most 1440), all queues or ?queue=; from maintained counts.");
+        api.MapPost("/batches", EnqueueBatchAsync).WithName("EnqueueBatch").WithTags("batches")
+            .WithSummary("Enqueue many jobs as one batch: {\"jobs\": [...], \"id\": optional}; 202 with the batch id and Location.")
+            .Accepts<JsonElement>("application/json").Produces(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status400BadRequest);
+        api.MapGet("/batches/{batchId}", async (string batchId, IJobClient client, CancellationToken ct) =>
+                await client.BatchAsync(batchId, ct) is { } batch ? Json(BatchView.From(batch))
+                    : Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Batch not found", detail: $"No job has batch id '{batchId}'."))
+            .WithName("GetBatch").WithTags("batches").WithSummary("A batch's jobs by state and their mean progress (live: GET /api/events?batch=ID).")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         ScheduleEndpoints.Map(api, (value, status) => Json(value, status));
         api.MapGet("/workers", WorkersAsync).WithName("ListWorkers").WithTags("workers").WithSummary("Worker processes as they last reported.");
         endpoints.MapGet("/healthz", () => Json(new { status = "ok" })).WithName("Health").WithTags("health").WithSummary("The process is alive.");
@@ -170,6 +178,33 @@ public static class ConveyorEndpoints
         }
         var results = await client.EnqueueManyAsync(requests, null, ct);
         return Json(new { jobs = results.Select(r => new { id = r.Id, duplicate = r.Duplicate }) }, StatusCodes.Status202Accepted);
+    }
+
+    private static async Task<IResult> EnqueueBatchAsync(HttpRequest request, IJobClient client, CancellationToken ct)
+    {
+        var body = await ReadBodyAsync(request, MaxBulkBodyBytes, ct);
+        if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("jobs", out var jobs) || jobs.ValueKind != JsonValueKind.Array)
+            throw new JobValidationException("A batch is {\"jobs\": [...]} with an optional \"id\".");
+        var id = body.TryGetProperty("id", out var given) && given.ValueKind != JsonValueKind.Null
+            ? given.ValueKind == JsonValueKind.String ? given.GetString() : throw new JobValidationException("Field \"id\" must be a string.")
+            : null;
+        var count = jobs.GetArrayLength();
+        if (count > MaxBulkJobs)
+            throw new JobValidationException($"A batch takes at most {MaxBulkJobs} jobs in one call (got {count}).");
+        var requests = jobs.EnumerateArray().Select((item, index) =>
+        {
+            try
+            {
+                return JobRequestReader.Read(item);
+            }
+            catch (JobValidationException ex)
+            {
+                throw new JobValidationException($"Job {index}: {ex.Message}");
+            }
+        }).ToList();
+        var result = await client.EnqueueBatchAsync(requests, id, ct);
+        return new WithLocation(Json(new { batchId = result.BatchId, jobs = result.Jobs.Select(r => new { id = r.Id, duplicate = r.Duplicate }) }, StatusCodes.Status202Accepted),
+            $"{request.PathBase}/api/batches/{Uri.EscapeDataString(result.BatchId)}");
     }
 
     private static async Task<IResult> GetAsync(long id, IJobClient client, ConveyorWeb web, CancellationToken ct)

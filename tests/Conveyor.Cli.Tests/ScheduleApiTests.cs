@@ -97,3 +97,55 @@ public sealed class ScheduleApiTests(ServeFixture serve) : IClassFixture<ServeFi
         Assert.Equal(2, (await serve.CliAsync("schedules", "remove", "nightly")).ExitCode);
     }
 }
+
+/// <summary>Batches over HTTP and the CLI: counts, aggregate progress, live events for the batch.</summary>
+public sealed class BatchApiTests(ServeFixture serve) : IClassFixture<ServeFixture>
+{
+    [Fact]
+    public async Task A_batch_is_enqueued_in_one_call_followed_live_and_summed_until_done()
+    {
+        var jobs = string.Join(",", Enumerable.Range(0, 20).Select(i => i % 5 == 0
+            ? """{"kind":"demo.fail","maxAttempts":1}"""
+            : """{"kind":"demo.sleep","args":{"seconds":0.3,"steps":3}}"""));
+        // Subscribed first (a page does so before it uploads), so that every change of the batch is heard.
+        await using (var events = await SseClient.OpenAsync(serve.Http, "/api/events?batch=upload-42"))
+        {
+            var response = await serve.Http.PostAsync("/api/batches", new StringContent($$"""{"id":"upload-42","jobs":[{{jobs}}]}""", Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            Assert.Equal("/api/batches/upload-42", response.Headers.Location?.OriginalString);
+            Assert.Equal(20, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("jobs").GetArrayLength());
+            var finished = new HashSet<long>();
+            await events.ReadUntilAsync(e =>
+            {
+                Assert.Equal("upload-42", e.GetProperty("batchId").GetString());
+                if (e.GetProperty("state").GetString() is "completed" or "failed")
+                    finished.Add(e.GetProperty("id").GetInt64());
+                return finished.Count == 20;
+            }, TimeSpan.FromSeconds(60));
+        }
+        var batch = await serve.Http.GetFromJsonAsync<JsonElement>("/api/batches/upload-42");
+        Assert.Equal((20, 20, true, 100.0), (batch.GetProperty("total").GetInt64(), batch.GetProperty("finished").GetInt64(), batch.GetProperty("done").GetBoolean(), batch.GetProperty("progress").GetDouble()));
+        Assert.Equal((16, 4), (batch.GetProperty("counts").GetProperty("completed").GetInt64(), batch.GetProperty("counts").GetProperty("failed").GetInt64()));
+        Assert.Equal(HttpStatusCode.NotFound, (await serve.Http.GetAsync("/api/batches/nope")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await serve.Http.PostAsync("/api/batches", new StringContent("""{"jobs":[{"kind":"bad kind"}]}""", Encoding.UTF8, "application/json"))).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_cli_enqueues_a_json_lines_file_as_a_batch()
+    {
+        var file = Path.Combine(serve.Directory, "batch.jsonl");
+        await File.WriteAllLinesAsync(file, ["""{"kind":"demo.noop","args":{"n":1}}""", "", """{"kind":"demo.noop","args":{"n":2}}"""]);
+        var (code, stdout, all) = await serve.CliAsync("batches", "add", file, "--id", "cli-batch", "--json");
+        Assert.True(code == 0, all);
+        Assert.Equal("cli-batch", JsonDocument.Parse(stdout).RootElement.GetProperty("batchId").GetString());
+        for (var i = 0; i < 100 && !(await serve.Http.GetFromJsonAsync<JsonElement>("/api/batches/cli-batch")).GetProperty("done").GetBoolean(); i++)
+            await Task.Delay(100);
+        var (statusCode, status, _) = await serve.CliAsync("batches", "status", "cli-batch");
+        Assert.Equal(0, statusCode);
+        Assert.Contains("2 of 2 finished, 100%", status);
+        await File.WriteAllLinesAsync(file, ["""{"kind":"demo.noop"}""", "not json"]);
+        var (bad, _, output) = await serve.CliAsync("batches", "add", file);
+        Assert.Equal(2, bad);
+        Assert.Contains("line 2", output);
+    }
+}

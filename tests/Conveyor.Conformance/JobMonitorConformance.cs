@@ -49,6 +49,22 @@ public abstract class JobMonitorConformance<TFactory> : StoreConformance<TFactor
     }
 
     [StoreFact]
+    public async Task A_batch_has_counts_by_state_and_the_mean_of_its_jobs_progress()
+    {
+        Assert.Null(await Store.BatchStatusAsync("b1", default));
+        var ids = (await Store.JobInsertManyAsync(new JobInsertManyParams([.. Enumerable.Range(0, 4).Select(_ => Row(batchId: "b1"))], T0), default)).Select(r => r.Id).ToList();
+        await InsertAsync(Row(batchId: "other"));
+        var claimed = await ClaimAsync(3);
+        await ApplyAsync(T0, AttemptOutcome.Completed(claimed[0].Lease, "w1", "1"), AttemptOutcome.Failed(claimed[1].Lease, "w1", E("x")));
+        await Store.JobProgressAsync(new JobProgressParams(claimed[2].Id, 1, "w1", new JobProgress(null, null, 1, 4)), default);
+        var batch = await Store.BatchStatusAsync("b1", default);
+        Assert.NotNull(batch);
+        Assert.Equal((4L, 2L, false), (batch!.Total, batch.Finished, batch.Done));
+        Assert.Equal((1L, 1L, 1L, 1L), (batch.Counts[JobState.Completed], batch.Counts[JobState.Failed], batch.Counts[JobState.Running], batch.Counts[JobState.Queued]));
+        Assert.Equal((100 + 100 + 25 + 0) / 4.0, batch.Progress, 2);
+    }
+
+    [StoreFact]
     public async Task Oldest_waiting_age_looks_across_priorities()
     {
         await InsertAsync(Row(queue: "p", priority: 5, runAt: T0.AddSeconds(-10)));

@@ -33,6 +33,8 @@ internal sealed class ChangeHub : IAsyncDisposable
     private Subscription[] _subscribers = [];
     private Task? _reader;
     private readonly SemaphoreSlim _wake = new(0);
+    private readonly SemaphoreSlim _transition = new(1, 1);
+    private long? _settled; // null while idle: the next subscriber reads it afresh
 
     public ChangeHub(IJobChangeFeed feed, ILogger logger, TimeProvider? time = null)
     {
@@ -43,15 +45,27 @@ internal sealed class ChangeHub : IAsyncDisposable
 
     public int SubscriberCount => Volatile.Read(ref _subscribers).Length;
 
-    /// <summary>Starts hearing changes that match <paramref name="filter"/> from now on; dispose to stop.</summary>
-    public Subscription Subscribe(ChangeFilter filter)
+    /// <summary>
+    /// Starts hearing changes that match <paramref name="filter"/> from now on; dispose to stop. "Now" is the store's
+    /// settled point read before this returns, so a change committed after the call is heard even if the hub was idle.
+    /// </summary>
+    public async Task<Subscription> SubscribeAsync(ChangeFilter filter, CancellationToken ct)
     {
         var subscription = new Subscription(this, filter, Channel.CreateBounded<JobChange>(
             new BoundedChannelOptions(SubscriberBuffer) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true, SingleWriter = true }));
-        lock (_gate)
+        await _transition.WaitAsync(ct);
+        try
         {
-            _subscribers = [.. _subscribers, subscription];
-            _reader ??= Task.Run(() => ReadLoopAsync(_stop.Token));
+            _settled ??= (await _feed.JobChangesAsync(new JobChangesParams(JobChangeCursor.Start, 0), ct)).Settled;
+            lock (_gate)
+            {
+                _subscribers = [.. _subscribers, subscription];
+                _reader ??= Task.Run(() => ReadLoopAsync(_stop.Token));
+            }
+        }
+        finally
+        {
+            _transition.Release();
         }
         _wake.Release();
         return subscription;
@@ -70,7 +84,6 @@ internal sealed class ChangeHub : IAsyncDisposable
     /// </summary>
     private async Task ReadLoopAsync(CancellationToken stop)
     {
-        long? settled = null;
         var delivered = new HashSet<JobChangeCursor>();
         while (!stop.IsCancellationRequested)
         {
@@ -78,14 +91,26 @@ internal sealed class ChangeHub : IAsyncDisposable
             {
                 if (SubscriberCount == 0)
                 {
-                    // Nobody listens: do not read; start again from "now" when someone does.
-                    settled = null;
-                    delivered.Clear();
-                    await _wake.WaitAsync(stop);
+                    // Nobody listens: do not read; the next subscriber starts the hub again from the store's "now".
+                    await _transition.WaitAsync(stop);
+                    try
+                    {
+                        if (SubscriberCount == 0)
+                        {
+                            _settled = null;
+                            delivered.Clear();
+                        }
+                    }
+                    finally
+                    {
+                        _transition.Release();
+                    }
+                    if (_settled is null)
+                        await _wake.WaitAsync(stop);
                     continue;
                 }
-                settled ??= (await _feed.JobChangesAsync(new JobChangesParams(JobChangeCursor.Start, 0), stop)).Settled;
-                settled = await PollAsync(settled.Value, delivered, stop);
+                if (_settled is { } settled)
+                    _settled = await PollAsync(settled, delivered, stop);
                 await Task.Delay(PollInterval, _time, stop);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)

@@ -36,7 +36,7 @@ internal static class EventStream
             resumeFrom = JobChangeCursor.TryParse(lastEventId, out var c) ? c : throw new JobValidationException($"Last-Event-ID '{lastEventId}' is not an event id of this stream.");
 
         // Subscribe before reading the store, so that nothing committed in between is lost; what both deliver is sent once.
-        using var subscription = hub.Subscribe(filter);
+        using var subscription = await hub.SubscribeAsync(filter, ct);
         var initial = new List<JobChange>();
         var reset = false;
         if (resumeFrom is { } from)

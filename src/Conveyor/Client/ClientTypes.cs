@@ -88,3 +88,24 @@ public enum JobBulkAction
     /// <summary>Delete jobs that are not running.</summary>
     Delete,
 }
+
+/// <summary>Where a batch stands: its jobs by state and their mean progress.</summary>
+/// <param name="BatchId">The batch.</param>
+/// <param name="Counts">Its jobs by state (states with none are absent).</param>
+/// <param name="Progress">The mean of its jobs' progress, 0-100 (a finished job counts 100; a waiting one 0).</param>
+public sealed record BatchStatus(string BatchId, IReadOnlyDictionary<JobState, long> Counts, double Progress)
+{
+    /// <summary>Jobs in the batch.</summary>
+    public long Total => Counts.Values.Sum();
+
+    /// <summary>Jobs that ended (completed, failed or cancelled).</summary>
+    public long Finished => Counts.Where(c => c.Key.IsTerminal()).Sum(c => c.Value);
+
+    /// <summary>Every job ended.</summary>
+    public bool Done => Total > 0 && Finished == Total;
+}
+
+/// <summary>What a batch enqueue did.</summary>
+/// <param name="BatchId">The batch's id (given, or made).</param>
+/// <param name="Jobs">Each job's result, in request order.</param>
+public sealed record BatchResult(string BatchId, IReadOnlyList<EnqueueResult> Jobs);

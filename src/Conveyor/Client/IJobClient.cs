@@ -17,6 +17,15 @@ public interface IJobClient
     /// <summary>Enqueues many jobs in one store round trip; all are validated before any is written.</summary>
     Task<IReadOnlyList<EnqueueResult>> EnqueueManyAsync(IReadOnlyList<JobRequest> requests, DbTransaction? transaction = null, CancellationToken ct = default);
 
+    /// <summary>
+    /// Enqueues many jobs as one batch, in one store round trip (all validated first): each gets <paramref name="batchId"/>
+    /// (null: a new id). Follow it with <see cref="BatchAsync"/> or the events stream (<c>?batch=</c>).
+    /// </summary>
+    Task<BatchResult> EnqueueBatchAsync(IReadOnlyList<JobRequest> requests, string? batchId = null, CancellationToken ct = default);
+
+    /// <summary>A batch's jobs by state and their mean progress, or null when no job has this batch id.</summary>
+    Task<BatchStatus?> BatchAsync(string batchId, CancellationToken ct = default);
+
     /// <summary>One job, or null when no job has this id.</summary>
     Task<Job?> GetAsync(long id, CancellationToken ct = default);
 

@@ -66,6 +66,23 @@ internal sealed class JobClient(
         return results;
     }
 
+    public async Task<BatchResult> EnqueueBatchAsync(IReadOnlyList<JobRequest> requests, string? batchId = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        if (requests.Count == 0)
+            throw new JobValidationException("A batch needs at least one job.");
+        batchId ??= "b-" + Guid.NewGuid().ToString("n")[..16];
+        JobValidation.ValidateNameText(batchId, "Batch id");
+        var results = await EnqueueManyAsync([.. requests.Select(r => r with { Options = (r.Options ?? new EnqueueOptions()) with { BatchId = batchId } })], null, ct);
+        return new BatchResult(batchId, results);
+    }
+
+    public async Task<BatchStatus?> BatchAsync(string batchId, CancellationToken ct = default)
+    {
+        await readiness.EnsureReadyAsync(ct);
+        return await monitor.BatchStatusAsync(batchId, ct);
+    }
+
     public async Task<Job?> GetAsync(long id, CancellationToken ct = default)
     {
         await readiness.EnsureReadyAsync(ct);

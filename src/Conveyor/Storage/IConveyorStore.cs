@@ -55,6 +55,9 @@ public interface IJobMonitor
     /// <summary>How many jobs a filter selects (a count over the jobs: for one-off totals, not for dashboards' tiles).</summary>
     Task<long> JobCountAsync(JobListParams p, CancellationToken ct);
 
+    /// <summary>A batch's jobs by state and their aggregate progress (null when no job has this batch id).</summary>
+    Task<BatchStatus?> BatchStatusAsync(string batchId, CancellationToken ct);
+
     /// <summary>Completed and failed jobs per minute, from counts maintained as attempts end (not a scan of the jobs); minutes without any are absent.</summary>
     Task<IReadOnlyList<ThroughputPoint>> ThroughputAsync(ThroughputParams p, CancellationToken ct);
 

@@ -23,6 +23,7 @@ internal sealed class RowReader(DbDataReader reader, SqlDialect dialect)
     // Typed getters, not GetValue: boxing every column of every claimed row showed up in the drain's allocations.
     public long Long(string column) => reader.GetInt64(Ordinal(column));
     public int Int(string column) => reader.GetInt32(Ordinal(column));
+    public double Double(string column) => reader.GetDouble(Ordinal(column));
     public bool Bool(string column) => reader.GetBoolean(Ordinal(column));
     public string String(string column) => reader.GetString(Ordinal(column));
     public string? NullableString(string column) => IsNull(column) ? null : String(column);

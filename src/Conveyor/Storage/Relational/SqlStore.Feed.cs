@@ -60,6 +60,18 @@ public abstract partial class SqlStore
     }
 
     /// <inheritdoc />
+    public async Task<BatchStatus?> BatchStatusAsync(string batchId, CancellationToken ct)
+    {
+        await using var session = await ReadAsync(ct);
+        await using var command = Command(session, "batch_stats").With("batch_id", batchId);
+        var rows = await ReadAllAsync(command, r => (State: r.State("state"), Count: r.Long("count"), Sum: r.Double("progress_sum")), ct);
+        if (rows.Count == 0)
+            return null;
+        var total = rows.Sum(r => r.Count);
+        return new BatchStatus(batchId, rows.ToDictionary(r => r.State, r => r.Count), Math.Round(rows.Sum(r => r.Sum) / total, 2));
+    }
+
+    /// <inheritdoc />
     public async Task<int> JobCountsFoldAsync(CancellationToken ct)
     {
         await using var session = await WriteAsync(ct);

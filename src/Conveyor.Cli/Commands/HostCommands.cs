@@ -14,6 +14,7 @@ namespace Conveyor.Cli.Commands;
 /// <summary><c>conveyor serve</c> (workers and the HTTP API) and <c>conveyor work</c> (workers only).</summary>
 internal static class HostCommands
 {
+    private static readonly Option<string?> HttpAllow = new("--http-allow") { Description = "Hosts the built-in http kind may call: names, IPs, CIDR ranges, comma-separated; internal addresses only when listed themselves (env CONVEYOR_HTTP_ALLOW; default: none, no calls)" };
     private static readonly Option<string?> Queues = new("--queues", "-q") { Description = "Queues to work, comma-separated (env CONVEYOR_QUEUES; default: default)" };
     private static readonly Option<string?> Concurrency = new("--concurrency", "-c") { Description = "Jobs run at once (env CONVEYOR_CONCURRENCY; default: processors x 4)" };
     private static readonly Option<string?> Lease = new("--lease") { Description = "Lease per claim, renewed by heartbeats every lease/3 (env CONVEYOR_LEASE; default 30s)" };
@@ -63,6 +64,7 @@ internal static class HostCommands
         command.Add(RescueInterval);
         command.Add(CompletedRetention);
         command.Add(FailedRetention);
+        command.Add(HttpAllow);
     }
 
     /// <summary>The client setup plus the worker flags, each read once (flag, then environment, then appsettings); validated before a host exists.</summary>
@@ -78,6 +80,7 @@ internal static class HostCommands
         var rescue = settings.Duration(parse.GetValue(RescueInterval), "rescue-interval");
         var completed = settings.Duration(parse.GetValue(CompletedRetention), "completed-retention");
         var failed = settings.Duration(parse.GetValue(FailedRetention), "failed-retention");
+        var httpAllow = (settings.Get(parse.GetValue(HttpAllow), "http-allow") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Action<ConveyorOptions> setup = o =>
         {
             client(o);
@@ -100,6 +103,7 @@ internal static class HostCommands
                 o.CompletedRetention = cr;
             if (failed is { } fr)
                 o.FailedRetention = fr;
+            o.AddHttpJobs(httpAllow); // the http kind exists always; with no host allowed it calls nothing
         };
         return (setup, CommonOptions.Validate(setup));
     }

@@ -115,6 +115,20 @@ public sealed class ConveyorOptions
 
     internal List<Scheduling.ScheduleDefinition> Schedules { get; } = [];
 
+    internal Http.HttpAllowList? HttpAllow { get; private set; }
+
+    /// <summary>
+    /// Registers the built-in <c>http</c> kind, which calls the URL in its args, allowed only to the given hosts (names, IP
+    /// addresses, CIDR ranges; none: no call at all). Internal addresses (loopback, private, link-local) are reachable only
+    /// when they are listed themselves: <c>o.AddHttpJobs("api.example.com", "10.1.2.3")</c>.
+    /// </summary>
+    public ConveyorOptions AddHttpJobs(params string[] allowedHosts)
+    {
+        Unfrozen();
+        HttpAllow = new Http.HttpAllowList(allowedHosts);
+        return AddHandler<Http.HttpJobArgs, Http.HttpJobHandler>("http");
+    }
+
     /// <summary>
     /// Defines a cron schedule, upserted by name in the store when the host starts (so every process may declare it):
     /// <c>o.AddSchedule("nightly-report", "0 3 * * *", "report.build", s => s with { TimeZone = "Europe/Berlin" })</c>.

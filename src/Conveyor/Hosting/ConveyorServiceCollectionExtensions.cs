@@ -70,6 +70,7 @@ public static class ConveyorServiceCollectionExtensions
         services.TryAddSingleton<StoreReadiness>();
         services.TryAddSingleton<RetryPolicy>();
         services.TryAddSingleton<JobRowFactory>();
+        services.TryAddSingleton(sp => new Http.HttpJobCaller(sp.GetRequiredService<IOptions<ConveyorOptions>>().Value.HttpAllow ?? new Http.HttpAllowList([])));
         services.TryAddSingleton<IJobClient, JobClient>();
         services.TryAddSingleton<Scheduling.IScheduleClient, Scheduling.ScheduleClient>();
 

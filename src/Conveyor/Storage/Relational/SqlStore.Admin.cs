@@ -5,36 +5,31 @@ namespace Conveyor.Storage.Relational;
 // Administration, queries, maintenance, the worker registry and migrations: the same plumbing as the hot path.
 public abstract partial class SqlStore
 {
+    // One job's cancel and retry are the bulk statements over one id (job_bulk_cancel.sql, job_bulk_retry.sql, which
+    // change only what the rules allow and notify the worker or the queue); when nothing changed, the job's state says why.
+
     /// <inheritdoc />
     public async Task<JobCancelResult> JobCancelAsync(JobCancelParams p, CancellationToken ct)
     {
-        var change = await ChangeStateAsync("job_cancel", p.Id, p.Now, ct);
-        var result = AdminResults.Cancel(change?.Previous, change?.State);
-        // Delivered to the worker holding the job, wherever it runs (PostgreSQL), or in this process (SQLite;
-        // other processes see cancel_requested_at at their next heartbeat).
-        if (result.Outcome == JobCancelOutcome.CancelRequested)
-            await _dialect.Notifier.NotifyAsync(NotifierTopics.Control, ControlMessage.CancelJob(p.Id).ToJson(), ct);
-        return result;
+        var (before, after) = await ChangeOneAsync(JobBulkAction.Cancel, p.Id, p.Now, ct);
+        return AdminResults.Cancel(before, after);
     }
 
     /// <inheritdoc />
     public async Task<JobRetryResult> JobRetryAsync(JobRetryParams p, CancellationToken ct)
     {
-        var change = await ChangeStateAsync("job_retry", p.Id, p.Now, ct);
-        var result = AdminResults.Retry(change?.Previous, change?.State);
-        if (result.Outcome == JobRetryOutcome.Retried)
-            await NotifyReadyAsync([change!.Value.Queue], ct);
-        return result;
+        var (before, after) = await ChangeOneAsync(JobBulkAction.Retry, p.Id, p.Now, ct);
+        return AdminResults.Retry(before, after);
     }
 
-    /// <summary>Runs a statement that changes a job's state only where the rules allow and returns (state before, state after, queue).</summary>
-    private async Task<(JobState Previous, JobState State, string Queue)?> ChangeStateAsync(string sql, long id, DateTimeOffset? now, CancellationToken ct)
+    /// <summary>The job's state before and after one bulk action on it (both its current state when nothing changed; null when it does not exist).</summary>
+    private async Task<(JobState? Before, JobState? After)> ChangeOneAsync(JobBulkAction action, long id, DateTimeOffset? now, CancellationToken ct)
     {
-        await using var session = await WriteAsync(ct);
-        await using var command = Command(session, sql, now).With("id", id);
-        var rows = await ReadAllAsync(command, r => (r.State("previous_state"), r.State("state"), r.String("queue")), ct);
-        await session.CommitAsync(ct);
-        return rows.Count == 0 ? null : rows[0];
+        var changed = await JobBulkAsync(new JobBulkParams(action, [id], now), ct);
+        if (changed.Count == 1)
+            return (changed[0].Previous, changed[0].State);
+        var state = (await JobGetAsync(id, ct))?.State;
+        return (state, state);
     }
 
     /// <inheritdoc />

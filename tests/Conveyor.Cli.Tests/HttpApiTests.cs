@@ -116,6 +116,11 @@ public sealed class HttpApiTests(ServeFixture serve) : IClassFixture<ServeFixtur
             ("/api/jobs", "post"), ("/api/jobs", "get"), ("/api/jobs/bulk", "post"), ("/api/jobs/{id}", "get"),
             ("/api/jobs/{id}/cancel", "post"), ("/api/jobs/{id}/retry", "post"), ("/api/queues", "get"), ("/api/workers", "get"),
             ("/healthz", "get"), ("/readyz", "get"),
+            ("/api/jobs/{id}", "delete"), ("/api/jobs/{id}/token", "post"), ("/api/jobs/actions", "post"), ("/api/jobs/actions/{actionId}", "get"),
+            ("/api/events", "get"), ("/api/queues/{queue}/pause", "post"), ("/api/queues/{queue}/resume", "post"), ("/api/stats/throughput", "get"),
+            ("/api/batches", "post"), ("/api/batches/{batchId}", "get"), ("/api/schedules", "get"), ("/api/schedules/preview", "get"),
+            ("/api/schedules/{name}", "get"), ("/api/schedules/{name}", "put"), ("/api/schedules/{name}", "delete"),
+            ("/api/schedules/{name}/pause", "post"), ("/api/schedules/{name}/resume", "post"), ("/api/schedules/{name}/trigger", "post"),
         })
         {
             Assert.True(paths.TryGetProperty(path, out var item), $"no {path} in the document");

@@ -23,6 +23,7 @@ internal static class CliApp
         };
         root.Add(HostCommands.Serve(settings));
         root.Add(HostCommands.Work(settings));
+        root.Add(HostCommands.Drain(settings));
         root.Add(EnqueueCommand.Create(settings));
         root.Add(JobCommands.Status(settings));
         root.Add(JobCommands.Jobs(settings));

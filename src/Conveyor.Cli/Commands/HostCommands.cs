@@ -45,6 +45,56 @@ internal static class HostCommands
         return command;
     }
 
+    private static readonly Option<int?> Max = new("--max") { Description = "Run at most this many jobs (default: all that are ready)" };
+
+    public static Command Drain(CliSettings settings)
+    {
+        var command = new Command("drain", "Run the jobs that are ready now (up to --max) and exit: 0 when every one completed, 1 otherwise");
+        AddWorkerOptions(command);
+        command.Add(Max);
+        command.Add(CommonOptions.Json);
+        command.SetAction((parse, ct) => CliApp.Guard(() => DrainAsync(parse, settings, ct)));
+        return command;
+    }
+
+    /// <summary>
+    /// A worker that claims at most --max jobs, stops once nothing is ready and nothing runs, and answers how the attempts
+    /// it ran ended. No maintenance and no scheduler: for setups whose own scheduler (cron, CI) decides when work runs.
+    /// </summary>
+    private static async Task<int> DrainAsync(ParseResult parse, CliSettings settings, CancellationToken ct)
+    {
+        var max = parse.GetValue(Max);
+        if (max is < 1)
+            throw new JobValidationException($"--max must be at least 1 (got {max}).");
+        var plan = new Conveyor.Execution.DrainPlan(max);
+        var (setup, checkedOptions) = Validated(parse, settings);
+        Action<ConveyorOptions> drain = o =>
+        {
+            setup(o);
+            o.Drain = plan;
+            o.RunMaintenance = false;
+        };
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = true });
+        AddConveyorHost(builder.Services, (drain, checkedOptions));
+        if (parse.GetValue(CommonOptions.Json)) // one JSON document on stdout: the log goes to stderr
+            builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        using var host = builder.Build();
+        await host.StartAsync(ct);
+        try
+        {
+            await plan.Drained.Task.WaitAsync(ct);
+        }
+        finally
+        {
+            await host.StopAsync(CancellationToken.None); // outcomes are flushed before this returns
+        }
+        if (parse.GetValue(CommonOptions.Json))
+            JobRendering.WriteJson(new { ran = plan.Completed + plan.NotCompleted, completed = plan.Completed, notCompleted = plan.NotCompleted });
+        else
+            Console.Out.WriteLine($"drained: {plan.Completed + plan.NotCompleted} jobs run, {plan.Completed} completed, {plan.NotCompleted} not");
+        return plan.NotCompleted == 0 ? ExitCodes.Ok : ExitCodes.JobNotCompleted;
+    }
+
     public static Command Work(CliSettings settings)
     {
         var command = new Command("work", "Run workers only (start more of these to scale out)");

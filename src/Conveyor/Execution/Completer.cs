@@ -34,6 +34,7 @@ internal sealed class Completer(IJobExecutionStore store, WorkerSettings setting
         try
         {
             await _channel.Writer.WriteAsync(outcome);
+            settings.Drain?.OnOutcome(outcome);
             return true;
         }
         catch (ChannelClosedException)

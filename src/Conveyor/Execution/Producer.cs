@@ -33,6 +33,12 @@ internal sealed class Producer(
                 // (SQLite 32 slots: 11,000-12,700 jobs/s either way, 9-14 jobs a claim; PostgreSQL 64 slots: 31-32
                 // a claim either way) and left slots idle behind long jobs.
                 var free = settings.Concurrency - running.Count;
+                if (settings.Drain is { } budget)
+                {
+                    free = budget.Allow(free);
+                    if (free <= 0 && running.Count == 0)
+                        budget.Drained.TrySetResult(); // the most it may run have run
+                }
                 if (free <= 0)
                 {
                     await running.SlotFreed.WaitAsync(settings.PollInterval, time, stopping);
@@ -41,9 +47,22 @@ internal sealed class Producer(
 
                 WorkAvailable.Reset();
                 var claimed = await ClaimAsync(free, stopping);
+                if (settings.Drain is { } drain)
+                {
+                    drain.OnClaimed(claimed);
+                    if (claimed == 0 && running.Count == 0)
+                        drain.Drained.TrySetResult(); // nothing ready, nothing running
+                }
                 errorDelay = TimeSpan.FromMilliseconds(250);
                 if (claimed < free)
-                    await WorkAvailable.WaitAsync(settings.PollInterval, time, stopping);
+                {
+                    // Nothing more is ready now. A drain looks again as soon as a running job ends (it may have enqueued
+                    // more) and stops when nothing is ready with nothing running; a worker waits for a wake-up or the poll.
+                    if (settings.Drain is not null)
+                        await running.SlotFreed.WaitAsync(settings.PollInterval, time, stopping);
+                    else
+                        await WorkAvailable.WaitAsync(settings.PollInterval, time, stopping);
+                }
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {

@@ -117,6 +117,9 @@ public sealed class ConveyorOptions
 
     internal Http.HttpAllowList? HttpAllow { get; private set; }
 
+    /// <summary>Set by <c>conveyor drain</c>: run what is ready now (up to a number) and say when done.</summary>
+    internal Execution.DrainPlan? Drain { get; set; }
+
     /// <summary>
     /// Registers the built-in <c>http</c> kind, which calls the URL in its args, allowed only to the given hosts (names, IP
     /// addresses, CIDR ranges; none: no call at all). Internal addresses (loopback, private, link-local) are reachable only

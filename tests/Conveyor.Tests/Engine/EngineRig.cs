@@ -16,13 +16,13 @@ internal sealed class EngineRig : IAsyncDisposable
 {
     public static readonly DateTimeOffset Start = new(2026, 1, 1, 12, 0, 0, TimeSpan.Zero);
 
-    public EngineRig(Action<JobKindRegistry>? register = null)
+    public EngineRig(Action<JobKindRegistry>? register = null, DrainPlan? drain = null)
     {
         Store = new InMemoryJobStore(Time);
         register?.Invoke(Kinds);
         Settings = new WorkerSettings("w1", ["default"], Concurrency: 4, Lease: TimeSpan.FromSeconds(30),
             HeartbeatInterval: TimeSpan.FromSeconds(1), PollInterval: TimeSpan.FromSeconds(1), ProgressInterval: TimeSpan.FromMilliseconds(250),
-            CompleterWindow: TimeSpan.Zero, CompleterBatchSize: 100, ShutdownTimeout: TimeSpan.FromSeconds(5));
+            CompleterWindow: TimeSpan.Zero, CompleterBatchSize: 100, ShutdownTimeout: TimeSpan.FromSeconds(5), Drain: drain);
         var options = new ConveyorOptions { Backoff = new BackoffPolicy(TimeSpan.FromSeconds(1), 2, TimeSpan.FromMinutes(10), 0) };
         Retries = new RetryPolicy(Kinds, Options.Create(options));
         Services = new ServiceCollection().AddSingleton(Gate).BuildServiceProvider();

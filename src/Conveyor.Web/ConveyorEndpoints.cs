@@ -97,7 +97,7 @@ public static class ConveyorEndpoints
             .WithName("Throughput").WithTags("queues")
             .WithSummary("Completed and failed jobs per minute over the last ?minutes= (default 60, at most 1440), all queues or ?queue=; from maintained counts.");
         api.MapPost("/batches", EnqueueBatchAsync).WithName("EnqueueBatch").WithTags("batches")
-            .WithSummary("Enqueue many jobs as one batch: {\"jobs\": [...], \"id\": optional}; 202 with the batch id and Location.")
+            .WithSummary("Enqueue many jobs as one batch: {\"jobs\": [...], \"id\", \"onComplete\", \"onSuccess\", \"onFailure\"} (callbacks {kind, args, queue}, enqueued once when the last job ends); 202 with the batch id and Location.")
             .Accepts<JsonElement>("application/json").Produces(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status400BadRequest);
         api.MapGet("/batches/{batchId}", async (string batchId, IJobClient client, CancellationToken ct) =>
                 await client.BatchAsync(batchId, ct) is { } batch ? Json(BatchView.From(batch))
@@ -202,7 +202,17 @@ public static class ConveyorEndpoints
                 throw new JobValidationException($"Job {index}: {ex.Message}");
             }
         }).ToList();
-        var result = await client.EnqueueBatchAsync(requests, id, ct);
+        BatchCallback? Callback(string name)
+        {
+            if (!body.TryGetProperty(name, out var c) || c.ValueKind == JsonValueKind.Null)
+                return null;
+            if (c.ValueKind != JsonValueKind.Object || !c.TryGetProperty("kind", out var kind) || kind.ValueKind != JsonValueKind.String)
+                throw new JobValidationException($"Field \"{name}\" must be {{\"kind\", \"args\", \"queue\"}}.");
+            var queue = c.TryGetProperty("queue", out var q) && q.ValueKind == JsonValueKind.String ? q.GetString() : null;
+            return new BatchCallback(kind.GetString()!, c.TryGetProperty("args", out var a) && a.ValueKind != JsonValueKind.Null ? a.GetRawText() : null, queue);
+        }
+        var callbacks = new BatchCallbacks(Callback("onComplete"), Callback("onSuccess"), Callback("onFailure"));
+        var result = await client.EnqueueBatchAsync(requests, id, callbacks, ct);
         return new WithLocation(Json(new { batchId = result.BatchId, jobs = result.Jobs.Select(r => new { id = r.Id, duplicate = r.Duplicate }) }, StatusCodes.Status202Accepted),
             $"{request.PathBase}/api/batches/{Uri.EscapeDataString(result.BatchId)}");
     }

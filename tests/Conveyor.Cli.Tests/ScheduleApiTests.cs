@@ -110,7 +110,8 @@ public sealed class BatchApiTests(ServeFixture serve) : IClassFixture<ServeFixtu
         // Subscribed first (a page does so before it uploads), so that every change of the batch is heard.
         await using (var events = await SseClient.OpenAsync(serve.Http, "/api/events?batch=upload-42"))
         {
-            var response = await serve.Http.PostAsync("/api/batches", new StringContent($$"""{"id":"upload-42","jobs":[{{jobs}}]}""", Encoding.UTF8, "application/json"));
+            var response = await serve.Http.PostAsync("/api/batches", new StringContent(
+                $$$"""{"id":"upload-42","jobs":[{{{jobs}}}],"onComplete":{"kind":"demo.noop","args":{"report":true}},"onSuccess":{"kind":"demo.noop"}}""", Encoding.UTF8, "application/json"));
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
             Assert.Equal("/api/batches/upload-42", response.Headers.Location?.OriginalString);
             Assert.Equal(20, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("jobs").GetArrayLength());
@@ -126,6 +127,20 @@ public sealed class BatchApiTests(ServeFixture serve) : IClassFixture<ServeFixtu
         var batch = await serve.Http.GetFromJsonAsync<JsonElement>("/api/batches/upload-42");
         Assert.Equal((20, 20, true, 100.0), (batch.GetProperty("total").GetInt64(), batch.GetProperty("finished").GetInt64(), batch.GetProperty("done").GetBoolean(), batch.GetProperty("progress").GetDouble()));
         Assert.Equal((16, 4), (batch.GetProperty("counts").GetProperty("completed").GetInt64(), batch.GetProperty("counts").GetProperty("failed").GetInt64()));
+        // The on-complete callback ran once, with the batch's outcome (4 failed: no on-success).
+        JsonElement callbacks = default;
+        for (var i = 0; i < 100; i++)
+        {
+            callbacks = await serve.Http.GetFromJsonAsync<JsonElement>("/api/jobs?kind=demo.noop&limit=500");
+            if (callbacks.GetProperty("jobs").EnumerateArray().Any(j => j.GetProperty("args").TryGetProperty("batch", out _)))
+                break;
+            await Task.Delay(100);
+        }
+        var callback = Assert.Single(callbacks.GetProperty("jobs").EnumerateArray(), j => j.GetProperty("args").TryGetProperty("batch", out _));
+        Assert.True(callback.GetProperty("args").GetProperty("report").GetBoolean());
+        Assert.Equal(("failure", 4), (callback.GetProperty("args").GetProperty("batch").GetProperty("outcome").GetString(),
+            callback.GetProperty("args").GetProperty("batch").GetProperty("failed").GetArrayLength()));
+        Assert.Equal(HttpStatusCode.BadRequest, (await serve.Http.PostAsync("/api/batches", new StringContent("""{"id":"upload-42","jobs":[{"kind":"demo.noop"}],"onComplete":{"kind":"demo.noop"}}""", Encoding.UTF8, "application/json"))).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await serve.Http.GetAsync("/api/batches/nope")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await serve.Http.PostAsync("/api/batches", new StringContent("""{"jobs":[{"kind":"bad kind"}]}""", Encoding.UTF8, "application/json"))).StatusCode);
     }

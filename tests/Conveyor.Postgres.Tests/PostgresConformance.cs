@@ -45,6 +45,7 @@ public sealed class PostgresJobAdmin : JobAdminConformance<PostgresFactory>;
 public sealed class PostgresJobBulk : JobBulkConformance<PostgresFactory>;
 public sealed class PostgresJobChangeFeed : JobChangeFeedConformance<PostgresFactory>;
 public sealed class PostgresSchedules : ScheduleConformance<PostgresFactory>;
+public sealed class PostgresBatches : BatchConformance<PostgresFactory>;
 public sealed class PostgresJobMonitor : JobMonitorConformance<PostgresFactory>;
 public sealed class PostgresMaintenance : MaintenanceConformance<PostgresFactory>;
 public sealed class PostgresWorkerRegistry : WorkerRegistryConformance<PostgresFactory>;

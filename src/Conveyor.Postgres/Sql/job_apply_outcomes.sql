@@ -24,7 +24,7 @@ FROM clock, jsonb_to_recordset(@outcomes::jsonb) AS o(
     rescue integer, has_progress integer, progress smallint, progress_stage text, progress_done bigint, progress_total bigint)
 WHERE j.id = o.id AND j.attempt = o.attempt AND j.worker_id = o.worker AND j.state = 'running'
   AND (o.rescue = 0 OR j.lease_until < clock.now)
-RETURNING j.id, j.queue, j.state),
+RETURNING j.id, j.queue, j.state, j.batch_id),
 counted AS (
     -- Net count changes (kept counts, see migration 0003): each applied outcome leaves running for its new state;
     -- completed and failed carry this minute for the throughput.
@@ -32,5 +32,14 @@ counted AS (
     SELECT a.queue, a.state, count(*), CASE WHEN a.state IN ('completed', 'failed') THEN date_trunc('minute', clock.now) END
     FROM applied AS a, clock GROUP BY a.queue, a.state, clock.now
     UNION ALL
-    SELECT a.queue, 'running', -count(*), NULL FROM applied AS a GROUP BY a.queue)
-SELECT id, queue, state FROM applied;
+    SELECT a.queue, 'running', -count(*), NULL FROM applied AS a GROUP BY a.queue),
+held_batches AS (
+    -- The unfinished batches with callbacks whose jobs this statement ended, locked (in one order) until commit: the
+    -- store then checks, in a new statement of this transaction, whether their last job ended (batch_finish.sql). A
+    -- transaction ending another job of the same batch waits here, so one of the two sees both outcomes.
+    SELECT b.id FROM conveyor.batches AS b
+    WHERE b.finished_at IS NULL
+      AND b.id IN (SELECT a.batch_id FROM applied AS a WHERE a.batch_id IS NOT NULL AND a.state IN ('completed', 'failed', 'cancelled'))
+    ORDER BY b.id
+    FOR UPDATE OF b)
+SELECT id, queue, state, (SELECT count(*) FROM held_batches) AS batches_locked FROM applied;

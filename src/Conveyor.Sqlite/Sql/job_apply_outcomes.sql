@@ -26,7 +26,10 @@ FROM (SELECT value ->> 'id' AS id, value ->> 'attempt' AS attempt, value ->> 'wo
 WHERE j.id = o.id AND j.attempt = o.attempt AND j.worker_id = o.worker AND j.state = 'running'
   AND (o.rescue = 0 OR j.lease_until < @now)
 -- SQLite's RETURNING names the updated table's columns unqualified.
-RETURNING id, queue, state;
+RETURNING id, queue, state,
+          -- an unfinished batch with callbacks whose job this ended: the store checks whether it was the last (batch_finish.sql)
+          CASE WHEN batch_id IS NOT NULL AND state IN ('completed', 'failed', 'cancelled')
+               THEN (SELECT count(*) FROM conveyor_batches AS b WHERE b.id = batch_id AND b.finished_at IS NULL) ELSE 0 END AS batches_locked;
 
 
 -- Stamped rows take the counter's next value; it moves only when this statement changed rows.

@@ -109,3 +109,19 @@ public sealed record BatchStatus(string BatchId, IReadOnlyDictionary<JobState, l
 /// <param name="BatchId">The batch's id (given, or made).</param>
 /// <param name="Jobs">Each job's result, in request order.</param>
 public sealed record BatchResult(string BatchId, IReadOnlyList<EnqueueResult> Jobs);
+
+/// <summary>A job a batch enqueues when it ends; its args get a <c>batch</c> field: id, outcome (success or failure), total, completed, failed (ids).</summary>
+/// <param name="Kind">The callback job's kind.</param>
+/// <param name="Args">Its args as a JSON object (default <c>{}</c>).</param>
+/// <param name="Queue">Its queue.</param>
+public sealed record BatchCallback(string Kind, string? Args = null, string? Queue = null);
+
+/// <summary>What a batch enqueues, exactly once, in the transaction that ends its last job.</summary>
+/// <param name="OnComplete">When every job has ended, whatever the outcome.</param>
+/// <param name="OnSuccess">When every job completed.</param>
+/// <param name="OnFailure">When any job failed or was cancelled.</param>
+public sealed record BatchCallbacks(BatchCallback? OnComplete = null, BatchCallback? OnSuccess = null, BatchCallback? OnFailure = null)
+{
+    /// <summary>True when at least one callback is set.</summary>
+    public bool Any => OnComplete is not null || OnSuccess is not null || OnFailure is not null;
+}

@@ -23,6 +23,13 @@ public interface IJobClient
     /// </summary>
     Task<BatchResult> EnqueueBatchAsync(IReadOnlyList<JobRequest> requests, string? batchId = null, CancellationToken ct = default);
 
+    /// <summary>
+    /// Enqueues a batch with callbacks, enqueued exactly once in the transaction that ends its last job: on complete
+    /// (always), on success (every job completed), on failure (any failed or was cancelled). A new batch id is required
+    /// for callbacks (one that already exists is refused).
+    /// </summary>
+    Task<BatchResult> EnqueueBatchAsync(IReadOnlyList<JobRequest> requests, string? batchId, BatchCallbacks callbacks, CancellationToken ct = default);
+
     /// <summary>A batch's jobs by state and their mean progress, or null when no job has this batch id.</summary>
     Task<BatchStatus?> BatchAsync(string batchId, CancellationToken ct = default);
 

@@ -66,13 +66,33 @@ internal sealed class JobClient(
         return results;
     }
 
-    public async Task<BatchResult> EnqueueBatchAsync(IReadOnlyList<JobRequest> requests, string? batchId = null, CancellationToken ct = default)
+    public Task<BatchResult> EnqueueBatchAsync(IReadOnlyList<JobRequest> requests, string? batchId = null, CancellationToken ct = default) =>
+        EnqueueBatchAsync(requests, batchId, new BatchCallbacks(), ct);
+
+    public async Task<BatchResult> EnqueueBatchAsync(IReadOnlyList<JobRequest> requests, string? batchId, BatchCallbacks callbacks, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(requests);
+        ArgumentNullException.ThrowIfNull(callbacks);
         if (requests.Count == 0)
             throw new JobValidationException("A batch needs at least one job.");
         batchId ??= "b-" + Guid.NewGuid().ToString("n")[..16];
         JobValidation.ValidateNameText(batchId, "Batch id");
+        if (callbacks.Any)
+        {
+            var rows = new List<(string On, JobInsertRow Job)>();
+            foreach (var (on, callback) in new[] { ("complete", callbacks.OnComplete), ("success", callbacks.OnSuccess), ("failure", callbacks.OnFailure) })
+            {
+                if (callback is null)
+                    continue;
+                var row = rowFactory.Create(new JobRequest(callback.Kind, callback.Args, new EnqueueOptions { Queue = callback.Queue }));
+                if (!row.Args.TrimStart().StartsWith('{'))
+                    throw new JobValidationException($"The on-{on} callback's args must be a JSON object (the batch's outcome is added to it).");
+                rows.Add((on, row));
+            }
+            await readiness.EnsureReadyAsync(ct);
+            if (!await jobs.BatchCreateAsync(new BatchCreateParams(batchId, rows), ct))
+                throw new JobValidationException($"Batch '{batchId}' already exists; callbacks need a new batch id.");
+        }
         var results = await EnqueueManyAsync([.. requests.Select(r => r with { Options = (r.Options ?? new EnqueueOptions()) with { BatchId = batchId } })], null, ct);
         return new BatchResult(batchId, results);
     }

@@ -10,6 +10,12 @@ public interface IJobExecutionStore
     /// <summary>Inserts many jobs in one round trip; a job whose unique key is held by a live job is not inserted and the holder's id is returned.</summary>
     Task<IReadOnlyList<JobInsertResult>> JobInsertManyAsync(JobInsertManyParams p, CancellationToken ct);
 
+    /// <summary>
+    /// Records a batch's callbacks (false when the batch id is taken); they are enqueued exactly once, in the transaction
+    /// (an outcome or a cancel) that ends the batch's last job.
+    /// </summary>
+    Task<bool> BatchCreateAsync(BatchCreateParams p, CancellationToken ct);
+
     /// <summary>Atomically moves up to <see cref="JobClaimParams.Max"/> ready jobs to running for one worker.</summary>
     Task<IReadOnlyList<ClaimedJob>> JobClaimAsync(JobClaimParams p, CancellationToken ct);
 

@@ -364,3 +364,9 @@ public sealed record ScheduleTick(DateTimeOffset ScheduledFor, Scheduling.Schedu
 /// <param name="NextRunAt">Its next tick after these.</param>
 /// <param name="Now">Null: the store's clock.</param>
 public sealed record ScheduleFireParams(string Name, DateTimeOffset? ExpectedNextRunAt, IReadOnlyList<ScheduleTick> Ticks, DateTimeOffset? NextRunAt, DateTimeOffset? Now = null);
+
+/// <summary>Records a batch's callbacks before its jobs are inserted.</summary>
+/// <param name="Id">The batch.</param>
+/// <param name="Callbacks">Validated callback rows: "on" (complete, success, failure) with the job to insert.</param>
+/// <param name="Now">Null: the store's clock.</param>
+public sealed record BatchCreateParams(string Id, IReadOnlyList<(string On, JobInsertRow Job)> Callbacks, DateTimeOffset? Now = null);

@@ -186,4 +186,6 @@ internal sealed class InMemoryJobStore(TimeProvider clock) : IJobExecutionStore,
     public Task<int> WorkerPruneAsync(WorkerPruneParams p, CancellationToken ct) => Task.FromResult(0);
 
     public Task<int> JobCountsFoldAsync(CancellationToken ct) => Task.FromResult(0);
+
+    public Task<bool> BatchCreateAsync(BatchCreateParams p, CancellationToken ct) => throw new NotSupportedException();
 }

@@ -26,7 +26,11 @@ internal sealed class SqlSession : IAsyncDisposable
     public static async Task<SqlSession> ReadAsync(SqlDialect dialect, CancellationToken ct) =>
         new(await dialect.OpenAsync(ct), null, null, ownsConnection: true);
 
-    public static async Task<SqlSession> WriteAsync(SqlDialect dialect, CancellationToken ct)
+    /// <summary>
+    /// A write turn. <paramref name="atomic"/>: several statements that must commit together (a store whose single
+    /// statements run without an explicit transaction, PostgreSQL, then opens one).
+    /// </summary>
+    public static async Task<SqlSession> WriteAsync(SqlDialect dialect, CancellationToken ct, bool atomic = false)
     {
         var turn = await dialect.EnterWriteAsync(ct);
         DbConnection? connection = null;
@@ -34,6 +38,8 @@ internal sealed class SqlSession : IAsyncDisposable
         {
             connection = await dialect.OpenAsync(ct);
             var transaction = await dialect.BeginWriteAsync(connection, ct);
+            if (transaction is null && atomic)
+                transaction = await connection.BeginTransactionAsync(ct);
             return new SqlSession(connection, transaction, turn, ownsConnection: true);
         }
         catch

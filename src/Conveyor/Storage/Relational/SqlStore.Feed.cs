@@ -103,14 +103,18 @@ public abstract partial class SqlStore
             _ => throw new ArgumentOutOfRangeException(nameof(p), p.Action, "Unknown bulk action."),
         };
         List<JobBulkChange> changed;
-        await using (var session = await WriteAsync(ct))
+        IReadOnlyList<string> callbackQueues = [];
+        await using (var session = await WriteAsync(ct, atomic: p.Action == JobBulkAction.Cancel))
         {
             await using var command = Command(session, sql, p.Now).With("ids", JsonSerializer.Serialize(p.Ids));
             changed = await ReadAllAsync(command, r => new JobBulkChange(r.Long("id"), r.State("previous_state"), r.NullableState("state"), r.String("queue")), ct);
+            if (p.Action == JobBulkAction.Cancel && changed.Any(c => c.State == JobState.Cancelled))
+                callbackQueues = await FinishBatchesAsync(session, p.Now, ct);
             await session.CommitAsync(ct);
         }
         if (p.Action == JobBulkAction.Retry)
             await NotifyReadyAsync(changed.Select(c => c.Queue), ct);
+        await NotifyReadyAsync(callbackQueues, ct);
         if (p.Action == JobBulkAction.Cancel)
         {
             foreach (var running in changed.Where(c => c.Previous == JobState.Running))

@@ -75,7 +75,7 @@ public abstract partial class SqlStore
     {
         var recorded = new List<ScheduleRun>();
         var queues = new HashSet<string>(StringComparer.Ordinal);
-        await using (var session = await WriteAsync(ct))
+        await using (var session = await WriteAsync(ct, atomic: true)) // a tick's ledger row and its job commit together
         {
             foreach (var tick in p.Ticks)
             {

@@ -29,7 +29,7 @@ public abstract partial class SqlStore : IConveyorStore
 
     private Task<SqlSession> ReadAsync(CancellationToken ct) => SqlSession.ReadAsync(_dialect, ct);
 
-    private Task<SqlSession> WriteAsync(CancellationToken ct) => SqlSession.WriteAsync(_dialect, ct);
+    private Task<SqlSession> WriteAsync(CancellationToken ct, bool atomic = false) => SqlSession.WriteAsync(_dialect, ct, atomic);
 
     /// <summary>The dialect's statement <paramref name="name"/>.</summary>
     private DbCommand Command(SqlSession session, string name) => session.Command(_dialect.Sql(name));
@@ -167,14 +167,22 @@ public abstract partial class SqlStore : IConveyorStore
         if (p.Outcomes.Count == 0)
             return [];
         List<AppliedOutcome> applied;
-        await using (var session = await WriteAsync(ct))
+        IReadOnlyList<string> callbackQueues;
+        // One transaction: a batch whose last job this ends gets its callbacks in it.
+        await using (var session = await WriteAsync(ct, atomic: true))
         {
             await using var command = Command(session, "job_apply_outcomes", p.Now).With("outcomes", JsonParameters.Outcomes(p.Outcomes));
-            applied = await ReadAllAsync(command, r => new AppliedOutcome(r.Long("id"), r.String("queue"), r.State("state")), ct);
+            var batches = false;
+            applied = await ReadAllAsync(command, r =>
+            {
+                batches |= r.Long("batches_locked") > 0;
+                return new AppliedOutcome(r.Long("id"), r.String("queue"), r.State("state"));
+            }, ct);
+            callbackQueues = batches ? await FinishBatchesAsync(session, p.Now, ct) : [];
             await session.CommitAsync(ct);
         }
         // Jobs handed back at shutdown are ready now: wake every worker of their queues, here and elsewhere.
-        await NotifyReadyAsync(applied.Where(a => a.State == JobState.Queued).Select(a => a.Queue), ct);
+        await NotifyReadyAsync(applied.Where(a => a.State == JobState.Queued).Select(a => a.Queue).Concat(callbackQueues), ct);
         return applied;
     }
 }

@@ -1,0 +1,1 @@
+UPDATE conveyor.batches SET callback_jobs = @jobs::jsonb WHERE id = @id;

@@ -1,0 +1,1 @@
+UPDATE conveyor_batches SET callback_jobs = @jobs WHERE id = @id;

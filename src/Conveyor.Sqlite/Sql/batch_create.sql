@@ -1,0 +1,3 @@
+INSERT INTO conveyor_batches (id, callbacks, created_at) VALUES (@id, @callbacks, @now)
+ON CONFLICT (id) DO NOTHING
+RETURNING id;

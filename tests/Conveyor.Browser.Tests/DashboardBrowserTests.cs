@@ -240,6 +240,18 @@ public sealed class DashboardBrowserTests(DashboardFixture fixture, ITestOutputH
     }
 
     [BrowserFact]
+    public async Task A_batch_filter_shows_the_batch_finishing_live()
+    {
+        var page = await OpenAsync("#/jobs?batch=browser-batch");
+        await page.WaitForSelectorAsync("#batch-summary");
+        var jobs = string.Join(",", Enumerable.Range(0, 3).Select(_ => """{"kind":"demo.sleep","args":{"seconds":0.5,"steps":2}}"""));
+        (await fixture.Http.PostAsync("/api/batches", new StringContent($$"""{"id":"browser-batch","jobs":[{{jobs}}]}""", Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
+        await page.ReloadAsync(); // the list shows the batch's jobs; the summary then follows them without a reload
+        await page.WaitForFunctionAsync("() => document.getElementById('batch-summary').textContent.includes('3 of 3 finished')", null, Wait);
+        Assert.Contains("done", await page.Locator("#batch-summary").TextContentAsync());
+    }
+
+    [BrowserFact]
     public async Task Markup_in_args_and_tags_is_shown_as_text_and_nothing_runs()
     {
         var id = await fixture.EnqueueAsync("""

@@ -186,8 +186,21 @@
     const body = el("tbody");
     const table = el("table", { id: "jobs" }, el("thead", {}, el("tr", {}, ["ID", "Kind", "Queue", "State", "Attempt", "Progress", "Created", "Finished"].map(h => el("th", {}, h)))), body);
     const more = el("button", { class: "ghost", hidden: true }, "Next page");
-    view.replaceChildren(el("h1", {}, "Jobs"), el("div", { class: "panel" }, form), el("div", { class: "actions" }, bulk("retry"), bulk("cancel"), bulk("delete"), bulkStatus),
-      el("div", { class: "panel" }, table, more));
+    const summary = filter.batch ? el("div", { class: "panel", id: "batch-summary" }) : null;
+    view.replaceChildren(...[el("h1", {}, "Jobs"), el("div", { class: "panel" }, form), summary,
+      el("div", { class: "actions" }, bulk("retry"), bulk("cancel"), bulk("delete"), bulkStatus), el("div", { class: "panel" }, table, more)].filter(Boolean));
+    // A batch filter shows the batch as a whole: finished of total and its mean progress, kept live by the events.
+    const drawBatch = async () => {
+      if (!summary) return;
+      try {
+        const b = await call("GET", `batches/${encodeURIComponent(filter.batch)}`);
+        summary.replaceChildren(el("strong", {}, `Batch ${b.batchId}: `), `${b.finished.toLocaleString()} of ${b.total.toLocaleString()} finished${b.done ? " — done" : ""} `,
+          progressCell({ percent: Math.round(b.progress) }), " ", STATES.filter(s => b.counts[s]).map(s => [badge(s), ` ${b.counts[s].toLocaleString()} `]));
+      } catch (e) { summary.replaceChildren(el("span", { class: "muted" }, e.message)); }
+    };
+    await drawBatch();
+    let batchDirty = false;
+    if (summary) every(1000, () => { if (batchDirty) { batchDirty = false; drawBatch(); } });
     const rows = new Map();
     const query = new URLSearchParams(filter);
     for (const t of ["from", "to"]) if (filter[t]) query.set(t, new Date(filter[t]).toISOString());
@@ -206,6 +219,7 @@
     listen(live.toString(), change => {
       const row = rows.get(change.id);
       if (row) updateRow(row, change);
+      batchDirty = true;
     });
   }
   function jobRow(job) {

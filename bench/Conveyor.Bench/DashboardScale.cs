@@ -59,7 +59,35 @@ internal static class DashboardScale
             Console.WriteLine($"  {name,-45} median {samples[samples.Count / 2],7:0.0} ms   p90 {samples[(int)(samples.Count * 0.9)],7:0.0} ms");
         }
 
+        await EventLatencyAsync(http);
         await StreamsAsync(http, url, server, settings.Clients, database, schema);
+    }
+
+    /// <summary>
+    /// From an enqueue's answer to its "queued" event on an open stream (queue "latency", which no worker serves): what a
+    /// browser waits to see a change, given the hub's 250 ms read of the store's change feed.
+    /// </summary>
+    private static async Task EventLatencyAsync(HttpClient http)
+    {
+        using var stream = await http.GetAsync("/api/events?queue=latency", HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await stream.Content.ReadAsStreamAsync());
+        var samples = new List<double>();
+        for (var i = 0; i < 60; i++)
+        {
+            var response = await http.PostAsync("/api/jobs", new StringContent("""{"kind":"demo.noop","queue":"latency"}""", System.Text.Encoding.UTF8, "application/json"));
+            var clock = Stopwatch.StartNew();
+            var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                if (line.StartsWith("data: ", StringComparison.Ordinal) && JsonDocument.Parse(line[6..]).RootElement.GetProperty("id").GetInt64() == id)
+                    break;
+            }
+            if (i >= 10)
+                samples.Add(clock.Elapsed.TotalMilliseconds);
+            await Task.Delay(Random.Shared.Next(0, 100));
+        }
+        samples.Sort();
+        Console.WriteLine($"  event latency, enqueue answered to its event (50 samples): p50 {samples[25]:0} ms, p90 {samples[45]:0} ms, max {samples[^1]:0} ms");
     }
 
     /// <summary>Opens the streams, runs jobs that report progress so every stream carries events, and reads the server's memory.</summary>

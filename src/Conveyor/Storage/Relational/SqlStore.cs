@@ -171,7 +171,10 @@ public abstract partial class SqlStore : IConveyorStore
         // One transaction: a batch whose last job this ends gets its callbacks in it.
         await using (var session = await WriteAsync(ct, atomic: true))
         {
-            await using var command = Command(session, "job_apply_outcomes", p.Now).With("outcomes", JsonParameters.Outcomes(p.Outcomes));
+            // In id order, so that two writers ending overlapping jobs (the completer and a shutdown's hand-back) lock their
+            // rows in the same order and cannot deadlock.
+            await using var command = Command(session, "job_apply_outcomes", p.Now)
+                .With("outcomes", JsonParameters.Outcomes([.. p.Outcomes.OrderBy(o => o.Lease.Id)]));
             var batches = false;
             applied = await ReadAllAsync(command, r =>
             {

@@ -181,14 +181,25 @@ internal sealed class WorkerService : IHostedService
     private async Task HandBackAsync(IReadOnlyList<RunningJob> jobs)
     {
         var outcomes = jobs.Select(j => AttemptOutcome.HandedBack(j.Job.Lease, _settings.WorkerId) with { Progress = j.Progress.Latest }).ToList();
-        try
+        // Tried three times, as the completer tries its writes: a failed hand-back leaves the job to the rescuer (a lease later).
+        for (var attempt = 1; ; attempt++)
         {
-            await _store.JobApplyOutcomesAsync(new JobApplyOutcomesParams(outcomes), CancellationToken.None);
-            _logger.LogWarning("Worker {WorkerId}: handed back {Count} jobs whose handlers ignored cancellation", _settings.WorkerId, outcomes.Count);
-        }
-        catch (Exception ex)
-        {
-            _logger.LogError(ex, "Handing back {Count} jobs failed; they will be rescued when their leases expire", outcomes.Count);
+            try
+            {
+                await _store.JobApplyOutcomesAsync(new JobApplyOutcomesParams(outcomes), CancellationToken.None);
+                _logger.LogWarning("Worker {WorkerId}: handed back {Count} jobs whose handlers ignored cancellation", _settings.WorkerId, outcomes.Count);
+                return;
+            }
+            catch (Exception ex) when (attempt < 3)
+            {
+                _logger.LogWarning(ex, "Handing back {Count} jobs failed; trying again", outcomes.Count);
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), _time);
+            }
+            catch (Exception ex)
+            {
+                _logger.LogError(ex, "Handing back {Count} jobs failed; they will be rescued when their leases expire", outcomes.Count);
+                return;
+            }
         }
     }
 }

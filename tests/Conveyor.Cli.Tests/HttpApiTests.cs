@@ -300,7 +300,9 @@ public sealed class GracefulShutdownTests
         var db = dir.File("g.db");
         await using var first = ChildProcess.Cli(["work", "--database", db, "--shutdown-timeout", "500ms", "--lease", "30s"], workingDirectory: dir.Path);
         await first.WaitForOutputAsync("Conveyor work started", TimeSpan.FromSeconds(60));
-        var (code, stdout, all) = await ChildProcess.RunCliAsync(["enqueue", "demo.sleep", "--args", """{"seconds":3,"steps":3}""", "--json", "--database", db]);
+        // Long enough that it cannot end by itself while a loaded machine notices it running and delivers the SIGTERM
+        // (each status call below is a whole CLI process); a 3 s job once completed inside that window under CI load.
+        var (code, stdout, all) = await ChildProcess.RunCliAsync(["enqueue", "demo.sleep", "--args", """{"seconds":8,"steps":8}""", "--json", "--database", db]);
         Assert.True(code == 0, all);
         var id = JsonDocument.Parse(stdout).RootElement.GetProperty("id").GetInt64().ToString();
 

@@ -151,7 +151,9 @@ public sealed class PostgresCrashTests(ITestOutputHelper output)
         var env = new Dictionary<string, string> { ["CONVEYOR_TEST_SIDE_DATABASE"] = database };
         await using var first = ChildProcess.Cli(WorkArgs(database, "graceful-1", lease: "30s"), env);
         await first.WaitForOutputAsync("Conveyor work started", TimeSpan.FromSeconds(60));
-        var ids = await EnqueueAsync(store, 4, 3000);
+        // 8 s jobs: they cannot end by themselves between being seen running and the SIGTERM taking effect, however
+        // loaded the machine (with 3 s jobs, one completed inside that window once under the full suite's load).
+        var ids = await EnqueueAsync(store, 4, 8000);
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (await CountAsync(database, "SELECT count(*) FROM conveyor.jobs WHERE state = 'running'") < 4)
         {

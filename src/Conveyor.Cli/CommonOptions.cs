@@ -94,6 +94,31 @@ internal static class CommonOptions
         return probe;
     }
 
+    /// <summary>
+    /// A command whose action builds a client over the configured store and hands <paramref name="body"/> one of its
+    /// services; <paramref name="symbols"/> are its arguments, options and subcommands.
+    /// </summary>
+    public static Command ClientCommand<TService>(string name, string description, CliSettings settings,
+        Func<ParseResult, TService, CancellationToken, Task<int>> body, params Symbol[] symbols) where TService : notnull
+    {
+        var command = new Command(name, description);
+        foreach (var symbol in symbols)
+        {
+            switch (symbol)
+            {
+                case Argument argument: command.Add(argument); break;
+                case Option option: command.Add(option); break;
+                case Command subcommand: command.Add(subcommand); break;
+            }
+        }
+        command.SetAction((parse, ct) => CliApp.Guard(async () =>
+        {
+            await using var services = BuildClient(parse, settings);
+            return await body(parse, services.GetRequiredService<TService>(), ct);
+        }));
+        return command;
+    }
+
     /// <summary>A client over the configured store, for one command.</summary>
     public static ServiceProvider BuildClient(ParseResult parse, CliSettings settings)
     {

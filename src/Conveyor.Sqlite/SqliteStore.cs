@@ -133,14 +133,15 @@ internal sealed class SqliteDialect : SqlDialect
                     JsonValueKind.Number when field.Value.TryGetInt64(out var n) => Bind(i, n, Needle(n)),
                     JsonValueKind.Number => Bind(i, field.Value.GetDouble(), null),
                     JsonValueKind.String => Bind(i, field.Value.GetString()!, Needle(field.Value.GetString()!)),
-                    _ => $"json(json_extract(args, @args_path_{i})) = json(@args_value_{i})" + Bound(i, field.Value.GetRawText()),
+                    _ => BindJson(i, field.Value.GetRawText()),
                 });
             }
         }
-        string Bound(int i, string value)
+        // Arrays (and empty objects) compare whole, as JSON.
+        string BindJson(int i, string value)
         {
             command.With($"args_value_{i}", value);
-            return "";
+            return $"json(json_extract(args, @args_path_{i})) = json(@args_value_{i})";
         }
         string Bind(int i, object value, string? needle)
         {

@@ -339,7 +339,8 @@ public static class ConveyorEndpoints
         }
     }
 
-    private static string? Empty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+    /// <summary>A query value, or null when it is missing or empty.</summary>
+    internal static string? Empty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     private static long? ParseLong(string? value, string name)
     {

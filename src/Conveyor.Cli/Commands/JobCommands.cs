@@ -43,25 +43,8 @@ internal static class JobCommands
         };
     }
 
-    private static Command Client(string name, string description, Func<ParseResult, IJobClient, CancellationToken, Task<int>> body, CliSettings settings, params Symbol[] symbols)
-    {
-        var command = new Command(name, description);
-        foreach (var symbol in symbols)
-        {
-            switch (symbol)
-            {
-                case Argument argument: command.Add(argument); break;
-                case Option option: command.Add(option); break;
-                case Command subcommand: command.Add(subcommand); break;
-            }
-        }
-        command.SetAction((parse, ct) => CliApp.Guard(async () =>
-        {
-            await using var services = CommonOptions.BuildClient(parse, settings);
-            return await body(parse, services.GetRequiredService<IJobClient>(), ct);
-        }));
-        return command;
-    }
+    private static Command Client(string name, string description, Func<ParseResult, IJobClient, CancellationToken, Task<int>> body, CliSettings settings, params Symbol[] symbols) =>
+        CommonOptions.ClientCommand(name, description, settings, body, symbols);
 
     public static Command Status(CliSettings settings) => Client("status", "Show one job (--follow to watch it live)", async (parse, client, ct) =>
     {

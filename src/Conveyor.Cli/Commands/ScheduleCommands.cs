@@ -150,18 +150,6 @@ internal static class ScheduleCommands
         : Enum.TryParse<T>(text, ignoreCase: true, out var value) && Enum.IsDefined(value) ? value
         : throw new JobValidationException($"{flag}: '{text}' is not one of {string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}.");
 
-    private static Command Sub(string name, string description, CliSettings settings, Func<ParseResult, IScheduleClient, CancellationToken, Task<int>> body, params Symbol[] symbols)
-    {
-        var command = new Command(name, description);
-        foreach (var symbol in symbols)
-        {
-            if (symbol is Argument argument) command.Add(argument); else command.Add((Option)symbol);
-        }
-        command.SetAction((parse, ct) => CliApp.Guard(async () =>
-        {
-            await using var services = CommonOptions.BuildClient(parse, settings);
-            return await body(parse, services.GetRequiredService<IScheduleClient>(), ct);
-        }));
-        return command;
-    }
+    private static Command Sub(string name, string description, CliSettings settings, Func<ParseResult, IScheduleClient, CancellationToken, Task<int>> body, params Symbol[] symbols) =>
+        CommonOptions.ClientCommand(name, description, settings, body, symbols);
 }

@@ -35,6 +35,7 @@ internal sealed class ChangeHub : IAsyncDisposable
     private readonly SemaphoreSlim _wake = new(0);
     private readonly SemaphoreSlim _transition = new(1, 1);
     private long? _settled; // null while idle: the next subscriber reads it afresh
+    private int _disposed;
 
     public ChangeHub(IJobChangeFeed feed, ILogger logger, TimeProvider? time = null)
     {
@@ -158,8 +159,11 @@ internal sealed class ChangeHub : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the reader and ends every subscription. Called at application stopping and again when the container disposes: once is enough.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+            return;
         await _stop.CancelAsync();
         if (_reader is not null)
             await _reader.ContinueWith(_ => { }, TaskScheduler.Default);

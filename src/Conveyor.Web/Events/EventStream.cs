@@ -22,7 +22,7 @@ internal static class EventStream
         long? job = null;
         if (!string.IsNullOrEmpty(q["job"]))
             job = long.TryParse(q["job"], out var id) ? id : throw new JobValidationException($"Query parameter 'job' must be a job id (got '{q["job"]}').");
-        var filter = new ChangeFilter(job, Empty(q["batch"]), Empty(q["queue"]));
+        var filter = new ChangeFilter(job, ConveyorEndpoints.Empty(q["batch"]), ConveyorEndpoints.Empty(q["queue"]));
         return filter;
     }
 
@@ -115,7 +115,6 @@ internal static class EventStream
         return response.WriteAsync(text.ToString(), ct);
     }
 
-    private static string? Empty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }
 
 /// <summary>The data of one "job" event: the job's state as of the change (never its args).</summary>

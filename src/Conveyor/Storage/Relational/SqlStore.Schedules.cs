@@ -22,7 +22,9 @@ public abstract partial class SqlStore
             await ReadAllAsync(command, r => r.String("name"), ct);
             await session.CommitAsync(ct);
         }
-        return (await ScheduleListAsync(ct)).Single(s => s.Definition.Name == d.Name);
+        await using var read = await ReadAsync(ct);
+        await using var select = read.Command(_dialect.Sql("schedule_columns") + " WHERE name = @name").With("name", d.Name);
+        return (await ReadAllAsync(select, r => r.Schedule(), ct)).Single();
     }
 
     /// <inheritdoc />

@@ -61,6 +61,8 @@ public class DelegatingStore(IConveyorStore inner) : IConveyorStore
     /// <inheritdoc />
     public virtual Task<bool> BatchCreateAsync(BatchCreateParams p, CancellationToken ct) => Inner.BatchCreateAsync(p, ct);
     /// <inheritdoc />
+    public virtual Task<IReadOnlyList<DependencyResult>> JobDependenciesAsync(long jobId, CancellationToken ct) => Inner.JobDependenciesAsync(jobId, ct);
+    /// <inheritdoc />
     public virtual Task<JobChangePage> JobChangesAsync(JobChangesParams p, CancellationToken ct) => Inner.JobChangesAsync(p, ct);
     /// <inheritdoc />
     public virtual Task<Job?> JobGetAsync(long id, CancellationToken ct) => Inner.JobGetAsync(id, ct);

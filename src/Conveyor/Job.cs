@@ -2,9 +2,11 @@ using System.Text.Json;
 
 namespace Conveyor;
 
-/// <summary>Where a job is in its life: scheduled → queued → running → completed | failed | cancelled.</summary>
+/// <summary>Where a job is in its life: (waiting →) scheduled → queued → running → completed | failed | cancelled.</summary>
 public enum JobState
 {
+    /// <summary>Waiting for the jobs it depends on to end (<see cref="EnqueueOptions.DependsOn"/>); then queued, or failed with a failed dependency.</summary>
+    Waiting,
     /// <summary>Waiting for its run_at (a delay, or a retry's back-off).</summary>
     Scheduled,
     /// <summary>Ready to be claimed.</summary>
@@ -25,6 +27,7 @@ public static class JobStateNames
     /// <summary>The lower-case name: "queued".</summary>
     public static string ToName(this JobState state) => state switch
     {
+        JobState.Waiting => "waiting",
         JobState.Scheduled => "scheduled",
         JobState.Queued => "queued",
         JobState.Running => "running",
@@ -39,6 +42,7 @@ public static class JobStateNames
     {
         switch (name?.Trim().ToLowerInvariant())
         {
+            case "waiting": state = JobState.Waiting; return true;
             case "scheduled": state = JobState.Scheduled; return true;
             case "queued": state = JobState.Queued; return true;
             case "running": state = JobState.Running; return true;
@@ -125,6 +129,10 @@ public sealed record Job
     public TimeSpan? Timeout { get; init; }
     /// <summary>When a cancel was asked for.</summary>
     public DateTimeOffset? CancelRequestedAt { get; init; }
+    /// <summary>Its share in its batch's progress (1 unless given).</summary>
+    public double Weight { get; init; } = 1;
+    /// <summary>The jobs it waits or waited for, with their states and results (filled by a single-job read; null in lists).</summary>
+    public IReadOnlyList<DependencyResult>? Dependencies { get; init; }
 
     /// <summary>Completed, failed or cancelled.</summary>
     [System.Text.Json.Serialization.JsonIgnore]

@@ -46,6 +46,7 @@ public sealed class PostgresJobBulk : JobBulkConformance<PostgresFactory>;
 public sealed class PostgresJobChangeFeed : JobChangeFeedConformance<PostgresFactory>;
 public sealed class PostgresSchedules : ScheduleConformance<PostgresFactory>;
 public sealed class PostgresBatches : BatchConformance<PostgresFactory>;
+public sealed class PostgresDependencies : JobDependencyConformance<PostgresFactory>;
 public sealed class PostgresJobMonitor : JobMonitorConformance<PostgresFactory>;
 public sealed class PostgresMaintenance : MaintenanceConformance<PostgresFactory>;
 public sealed class PostgresWorkerRegistry : WorkerRegistryConformance<PostgresFactory>;

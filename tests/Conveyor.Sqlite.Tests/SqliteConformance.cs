@@ -39,6 +39,7 @@ public sealed class SqliteJobBulk : JobBulkConformance<SqliteFactory>;
 public sealed class SqliteJobChangeFeed : JobChangeFeedConformance<SqliteFactory>;
 public sealed class SqliteSchedules : ScheduleConformance<SqliteFactory>;
 public sealed class SqliteBatches : BatchConformance<SqliteFactory>;
+public sealed class SqliteDependencies : JobDependencyConformance<SqliteFactory>;
 public sealed class SqliteJobMonitor : JobMonitorConformance<SqliteFactory>;
 public sealed class SqliteMaintenance : MaintenanceConformance<SqliteFactory>;
 public sealed class SqliteWorkerRegistry : WorkerRegistryConformance<SqliteFactory>;

@@ -29,6 +29,7 @@ internal static class JobRendering
         JobState.Cancelled => "[grey]cancelled[/]",
         JobState.Running => "[blue]running[/]",
         JobState.Scheduled => "[yellow]scheduled[/]",
+        JobState.Waiting => "[purple]waiting[/]",
         _ => "queued",
     };
 

@@ -1,6 +1,7 @@
--- A batch's jobs by state, and the sum of their progress (a finished job counts 100; a running one its percent, or
--- done/total), for the batch's aggregate progress. Reads the batch index only.
+-- A batch's jobs by state, and the weighted sum of their progress (a finished job counts 100; a running one its
+-- percent, or done/total) with the sum of weights, for the batch's aggregate progress. Reads the batch index only.
 SELECT state, count(*) AS count,
-       sum(CASE WHEN state IN ('completed', 'failed', 'cancelled') THEN 100
-                ELSE coalesce(progress, CASE WHEN progress_total > 0 THEN least(100, 100.0 * progress_done / progress_total) END, 0) END)::float8 AS progress_sum
+       sum(coalesce(weight, 1) * CASE WHEN state IN ('completed', 'failed', 'cancelled') THEN 100
+                ELSE coalesce(progress, CASE WHEN progress_total > 0 THEN least(100, 100.0 * progress_done / progress_total) END, 0) END)::float8 AS progress_sum,
+       sum(coalesce(weight, 1))::float8 AS weight_sum
 FROM conveyor.jobs WHERE batch_id = @batch_id GROUP BY state;

@@ -24,7 +24,7 @@ FROM clock, jsonb_to_recordset(@outcomes::jsonb) AS o(
     rescue integer, has_progress integer, progress smallint, progress_stage text, progress_done bigint, progress_total bigint)
 WHERE j.id = o.id AND j.attempt = o.attempt AND j.worker_id = o.worker AND j.state = 'running'
   AND (o.rescue = 0 OR j.lease_until < clock.now)
-RETURNING j.id, j.queue, j.state, j.batch_id),
+RETURNING j.id, j.queue, j.state, j.batch_id, j.has_dependents),
 counted AS (
     -- Net count changes (kept counts, see migration 0003): each applied outcome leaves running for its new state;
     -- completed and failed carry this minute for the throughput.
@@ -42,4 +42,8 @@ held_batches AS (
       AND b.id IN (SELECT a.batch_id FROM applied AS a WHERE a.batch_id IS NOT NULL AND a.state IN ('completed', 'failed', 'cancelled'))
     ORDER BY b.id
     FOR UPDATE OF b)
-SELECT id, queue, state, (SELECT count(*) FROM held_batches) AS batches_locked FROM applied;
+SELECT a.id, a.queue, a.state, (SELECT count(*) FROM held_batches) AS batches_locked,
+       -- a job others wait on ended: the store releases them in this transaction (release_dependents); the flag comes
+       -- from the row's newest version (see dependency_mark.sql)
+       a.state IN ('completed', 'failed', 'cancelled') AND a.has_dependents AS has_dependents
+FROM applied AS a;

@@ -3,7 +3,7 @@
 WITH clock AS (SELECT coalesce(@now::timestamptz, now()) AS now, pg_current_xact_id()::text::bigint AS seq),
 target AS (
     SELECT id, state FROM conveyor.jobs
-    WHERE id IN (SELECT value::bigint FROM jsonb_array_elements_text(@ids::jsonb)) AND state IN ('scheduled', 'queued', 'running')
+    WHERE id IN (SELECT value::bigint FROM jsonb_array_elements_text(@ids::jsonb)) AND state IN ('waiting', 'scheduled', 'queued', 'running')
     FOR UPDATE),
 changed AS (
 UPDATE conveyor.jobs AS j

@@ -29,7 +29,9 @@ WHERE j.id = o.id AND j.attempt = o.attempt AND j.worker_id = o.worker AND j.sta
 RETURNING id, queue, state,
           -- an unfinished batch with callbacks whose job this ended: the store checks whether it was the last (batch_finish.sql)
           CASE WHEN batch_id IS NOT NULL AND state IN ('completed', 'failed', 'cancelled')
-               THEN (SELECT count(*) FROM conveyor_batches AS b WHERE b.id = batch_id AND b.finished_at IS NULL) ELSE 0 END AS batches_locked;
+               THEN (SELECT count(*) FROM conveyor_batches AS b WHERE b.id = batch_id AND b.finished_at IS NULL) ELSE 0 END AS batches_locked,
+          -- a job others wait on ended: the store releases them in this transaction (dependency_release.sql)
+          state IN ('completed', 'failed', 'cancelled') AND has_dependents AS has_dependents;
 
 
 -- Stamped rows take the counter's next value; it moves only when this statement changed rows.

@@ -92,7 +92,7 @@ public enum JobBulkAction
 /// <summary>Where a batch stands: its jobs by state and their mean progress.</summary>
 /// <param name="BatchId">The batch.</param>
 /// <param name="Counts">Its jobs by state (states with none are absent).</param>
-/// <param name="Progress">The mean of its jobs' progress, 0-100 (a finished job counts 100; a waiting one 0).</param>
+/// <param name="Progress">The mean of its jobs' progress weighted by <see cref="EnqueueOptions.Weight"/>, 0-100 (a finished job counts 100; a waiting one 0).</param>
 public sealed record BatchStatus(string BatchId, IReadOnlyDictionary<JobState, long> Counts, double Progress)
 {
     /// <summary>Jobs in the batch.</summary>

@@ -30,6 +30,20 @@ public sealed record EnqueueOptions
 
     /// <summary>Per-job attempt timeout, overriding the kind's.</summary>
     public TimeSpan? Timeout { get; init; }
+
+    /// <summary>
+    /// Jobs this one waits for: it is <see cref="JobState.Waiting"/> until every one has ended, then queued (or, by default,
+    /// failed at once when one fails, is cancelled or is deleted: <see cref="JobDependency.OnFailure"/>). Existing job ids, or
+    /// the <see cref="Ref"/> of another request in the same call; the graph may be any acyclic one (a cycle is refused).
+    /// The handler reads their results with <c>JobContext.DependencyResultsAsync()</c>.
+    /// </summary>
+    public IReadOnlyList<JobDependency>? DependsOn { get; init; }
+
+    /// <summary>A name for this request that other requests of the same call use in <see cref="DependsOn"/> before ids exist.</summary>
+    public string? Ref { get; init; }
+
+    /// <summary>Its share in its batch's aggregate progress (default 1; a 2 GB file can weigh more than a 2 KB one).</summary>
+    public double? Weight { get; init; }
 }
 
 /// <summary>An untyped enqueue: a kind string and its args as JSON text (the HTTP API and CLI use this).</summary>

@@ -42,12 +42,13 @@ internal sealed class JobClient(
         ArgumentNullException.ThrowIfNull(requests);
         if (requests.Count == 0)
             return [];
+        var dependencies = DependencyGraph.Resolve(requests);
         var rows = new JobInsertRow[requests.Count];
         for (var i = 0; i < requests.Count; i++)
         {
             try
             {
-                rows[i] = rowFactory.Create(requests[i]);
+                rows[i] = rowFactory.Create(requests[i]) with { DependsOn = dependencies[i] };
             }
             catch (JobValidationException ex) when (requests.Count > 1)
             {

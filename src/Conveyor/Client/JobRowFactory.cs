@@ -32,6 +32,7 @@ internal sealed class JobRowFactory(IOptions<ConveyorOptions> configured, JobKin
             Tags: o.Tags,
             Timeout: o.Timeout,
             // A delay counts from now on the store's clock, not this machine's.
-            Delay: o.Delay);
+            Delay: o.Delay,
+            Weight: o.Weight);
     }
 }

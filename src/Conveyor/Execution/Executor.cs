@@ -60,7 +60,7 @@ internal sealed class Executor(
         try
         {
             await using var scope = services.CreateAsyncScope();
-            var result = await registration.Invoke(scope.ServiceProvider, job.Args, info, logger, attempt.Progress, attempt.Token);
+            var result = await registration.Invoke(scope.ServiceProvider, job.Args, info, logger, attempt.Progress, ReadDependenciesAsync, attempt.Token);
             return FromResult(job, result);
         }
         catch (Exception ex)
@@ -68,6 +68,10 @@ internal sealed class Executor(
             return FromException(job, attempt.Reason, timeout, ex);
         }
     }
+
+    private Task<IReadOnlyList<DependencyResult>> ReadDependenciesAsync(long jobId, CancellationToken ct) =>
+        (services.GetService<IJobDependencyStore>() ?? throw new InvalidOperationException("This store keeps no job dependencies."))
+            .JobDependenciesAsync(jobId, ct);
 
     private AttemptOutcome FromResult(ClaimedJob job, JobResult result)
     {

@@ -6,15 +6,23 @@ namespace Conveyor;
 public sealed class JobContext<TArgs>
 {
     private readonly IProgressSink _progress;
+    private readonly DependencyReader _dependencies;
 
-    internal JobContext(TArgs args, JobAttemptInfo info, ILogger logger, IProgressSink progress, CancellationToken cancellationToken)
+    internal JobContext(TArgs args, JobAttemptInfo info, ILogger logger, IProgressSink progress, DependencyReader dependencies, CancellationToken cancellationToken)
     {
         Args = args;
         Info = info;
         Logger = logger;
         _progress = progress;
+        _dependencies = dependencies;
         CancellationToken = cancellationToken;
     }
+
+    /// <summary>
+    /// The jobs this one waited for (<see cref="EnqueueOptions.DependsOn"/>), in id order, each with its state and result
+    /// (read from the store on each call; empty when it had none). One with <see cref="DependencyFailure.Ignore"/> may have failed.
+    /// </summary>
+    public Task<IReadOnlyList<DependencyResult>> DependencyResultsAsync() => _dependencies(JobId, CancellationToken);
 
     /// <summary>The job's arguments.</summary>
     public TArgs Args { get; }
@@ -63,6 +71,9 @@ public sealed class JobContext<TArgs>
 /// <param name="BatchId">Its batch.</param>
 /// <param name="WorkerId">The worker running this attempt.</param>
 public sealed record JobAttemptInfo(long JobId, string Kind, string Queue, int Attempt, int MaxAttempts, DateTimeOffset CreatedAt, string? BatchId, string WorkerId);
+
+/// <summary>Reads a job's dependencies from the store (the handler's <c>DependencyResultsAsync</c>).</summary>
+internal delegate Task<IReadOnlyList<DependencyResult>> DependencyReader(long jobId, CancellationToken ct);
 
 internal interface IProgressSink
 {

@@ -43,7 +43,7 @@ public sealed class JobKindRegistration
     internal JobInvoker Invoke { get; }
 }
 
-internal delegate Task<JobResult> JobInvoker(IServiceProvider services, string argsJson, JobAttemptInfo info, ILogger logger, IProgressSink progress, CancellationToken ct);
+internal delegate Task<JobResult> JobInvoker(IServiceProvider services, string argsJson, JobAttemptInfo info, ILogger logger, IProgressSink progress, DependencyReader dependencies, CancellationToken ct);
 
 /// <summary>Kinds known to this process: kind string → handler, and args type → kind (for typed enqueue).</summary>
 internal sealed class JobKindRegistry
@@ -74,7 +74,7 @@ internal sealed class JobKindRegistry
         return registration;
     }
 
-    private static Task<JobResult> InvokeAsync<TArgs, THandler>(IServiceProvider services, string argsJson, JobAttemptInfo info, ILogger logger, IProgressSink progress, CancellationToken ct)
+    private static Task<JobResult> InvokeAsync<TArgs, THandler>(IServiceProvider services, string argsJson, JobAttemptInfo info, ILogger logger, IProgressSink progress, DependencyReader dependencies, CancellationToken ct)
         where THandler : class, IJobHandler<TArgs>
     {
         TArgs args;
@@ -88,6 +88,6 @@ internal sealed class JobKindRegistry
             throw new JobPermanentFailureException($"Args do not match {typeof(TArgs).Name}: {ex.Message}", ex);
         }
         var handler = ActivatorUtilities.GetServiceOrCreateInstance<THandler>(services);
-        return handler.HandleAsync(new JobContext<TArgs>(args, info, logger, progress, ct), ct);
+        return handler.HandleAsync(new JobContext<TArgs>(args, info, logger, progress, dependencies, ct), ct);
     }
 }

@@ -83,6 +83,7 @@ public static class ConveyorServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CountsFolder>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, Scheduler>());
         services.TryAddSingleton<IScheduleStore>(sp => sp.GetRequiredService<IConveyorStore>());
+        services.TryAddSingleton<IJobDependencyStore>(sp => sp.GetRequiredService<IConveyorStore>());
     }
 
     /// <summary>Marks a collection Conveyor was added to, so that a second call adds no second set of services.</summary>

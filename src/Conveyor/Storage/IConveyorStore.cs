@@ -114,6 +114,17 @@ public interface IScheduleStore
     Task<IReadOnlyList<Scheduling.ScheduleRun>> ScheduleFireAsync(ScheduleFireParams p, CancellationToken ct);
 }
 
+/// <summary>
+/// Jobs that wait on others. A job inserted with dependencies (<see cref="JobInsertRow.DependsOn"/>) is <c>waiting</c>; the
+/// transaction that ends its last dependency (an outcome, a cancel, a delete) queues it, or fails it at once when a dependency
+/// it may not ignore failed, was cancelled or was deleted, and so on down the graph. The insert refuses unknown ids.
+/// </summary>
+public interface IJobDependencyStore
+{
+    /// <summary>The dependencies of job <paramref name="jobId"/> in id order, each with its state and result (none: empty).</summary>
+    Task<IReadOnlyList<DependencyResult>> JobDependenciesAsync(long jobId, CancellationToken ct);
+}
+
 /// <summary>The small periodic jobs every node may run safely in parallel: rescue, promote, prune.</summary>
 public interface IMaintenanceStore
 {
@@ -156,9 +167,9 @@ public interface IStoreMigrator
 /// <summary>
 /// One database behind the role contracts. Consumers ask dependency injection for the narrowest role they use
 /// (<see cref="IJobExecutionStore"/>, <see cref="IJobAdminStore"/>, <see cref="IJobMonitor"/>, <see cref="IJobChangeFeed"/>,
-/// <see cref="IMaintenanceStore"/>, <see cref="IWorkerRegistry"/>, <see cref="IStoreMigrator"/>, <see cref="IJobNotifier"/>).
+/// <see cref="IScheduleStore"/>, <see cref="IJobDependencyStore"/>, <see cref="IMaintenanceStore"/>, <see cref="IWorkerRegistry"/>, <see cref="IStoreMigrator"/>, <see cref="IJobNotifier"/>).
 /// </summary>
-public interface IConveyorStore : IJobExecutionStore, IJobAdminStore, IJobMonitor, IJobChangeFeed, IScheduleStore, IMaintenanceStore, IWorkerRegistry, IStoreMigrator, IAsyncDisposable
+public interface IConveyorStore : IJobExecutionStore, IJobAdminStore, IJobMonitor, IJobChangeFeed, IScheduleStore, IJobDependencyStore, IMaintenanceStore, IWorkerRegistry, IStoreMigrator, IAsyncDisposable
 {
     /// <summary>For banners and logs: "sqlite ./conveyor.db". Never contains a password.</summary>
     string Description { get; }

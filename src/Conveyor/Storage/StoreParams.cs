@@ -19,6 +19,8 @@ namespace Conveyor.Storage;
 /// <param name="Tags">Free labels.</param>
 /// <param name="Timeout">Per-attempt timeout.</param>
 /// <param name="Delay">With no <paramref name="RunAt"/>: how long after the store's now it may start.</param>
+/// <param name="DependsOn">Jobs it waits for: it is inserted <c>waiting</c> and released when they end.</param>
+/// <param name="Weight">Its share in its batch's progress (null: 1).</param>
 public sealed record JobInsertRow(
     string Kind,
     string Queue,
@@ -31,7 +33,15 @@ public sealed record JobInsertRow(
     string? BatchId = null,
     IReadOnlyList<string>? Tags = null,
     TimeSpan? Timeout = null,
-    TimeSpan? Delay = null);
+    TimeSpan? Delay = null,
+    IReadOnlyList<JobDependencyRow>? DependsOn = null,
+    double? Weight = null);
+
+/// <summary>One job a new job waits for: an existing job, or another row of the same insert (by its position).</summary>
+/// <param name="JobId">The existing job, or null when <paramref name="RequestIndex"/> is set.</param>
+/// <param name="RequestIndex">The position of another row of the same insert.</param>
+/// <param name="IgnoreFailure">True: the waiting job runs even when this one fails; false: it fails with it.</param>
+public sealed record JobDependencyRow(long? JobId, int? RequestIndex, bool IgnoreFailure);
 
 /// <summary>Inserts many jobs in one round trip.</summary>
 /// <param name="Jobs">The rows, in request order.</param>

@@ -36,6 +36,7 @@ internal sealed class InMemoryConveyorStore(InMemoryJobStore jobs) : IConveyorSt
     public Task<JobState?> ScheduleLastJobStateAsync(string name, CancellationToken ct) => throw new NotSupportedException();
     public Task<IReadOnlyList<Conveyor.Scheduling.ScheduleRun>> ScheduleFireAsync(ScheduleFireParams p, CancellationToken ct) => throw new NotSupportedException();
     public Task<BatchStatus?> BatchStatusAsync(string batchId, CancellationToken ct) => throw new NotSupportedException();
+    public Task<IReadOnlyList<DependencyResult>> JobDependenciesAsync(long jobId, CancellationToken ct) => throw new NotSupportedException();
     public Task<bool> BatchCreateAsync(BatchCreateParams p, CancellationToken ct) => jobs.BatchCreateAsync(p, ct);
     public Task<JobChangePage> JobChangesAsync(JobChangesParams p, CancellationToken ct) => throw new NotSupportedException();
     public Task<Job?> JobGetAsync(long id, CancellationToken ct) => throw new NotSupportedException();

@@ -9,7 +9,7 @@ internal static class AdminResults
     public static JobCancelResult Cancel(JobState? before, JobState? after) => before switch
     {
         null => new JobCancelResult(JobCancelOutcome.NotFound, null),
-        JobState.Scheduled or JobState.Queued => new JobCancelResult(JobCancelOutcome.Cancelled, after),
+        JobState.Waiting or JobState.Scheduled or JobState.Queued => new JobCancelResult(JobCancelOutcome.Cancelled, after),
         JobState.Running => new JobCancelResult(JobCancelOutcome.CancelRequested, after),
         _ => new JobCancelResult(JobCancelOutcome.AlreadyFinished, after),
     };

@@ -29,6 +29,9 @@ internal static class JsonParameters
             w.WriteStringValue(tag);
         w.WriteEndArray();
         Optional(w, "timeout", j.Timeout?.TotalSeconds);
+        if (j.DependsOn is { Count: > 0 })
+            w.WriteBoolean("waiting", true);
+        Optional(w, "weight", j.Weight);
     });
 
     public static string Outcomes(IReadOnlyList<AttemptOutcome> outcomes) => Array(outcomes, (w, o) =>

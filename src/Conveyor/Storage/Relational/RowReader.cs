@@ -72,7 +72,13 @@ internal sealed class RowReader(DbDataReader reader, SqlDialect dialect)
         Tags = StringList("tags"),
         Timeout = Seconds("timeout"),
         CancelRequestedAt = NullableTime("cancel_requested_at"),
+        Weight = Double("weight"),
     };
+
+    public DependencyResult Dependency() => new(
+        Long("id"), NullableString("kind"), NullableState("state"),
+        NullableString("result") is { } result ? ConveyorJson.ParseElement(result) : null,
+        String("on_failure") == "ignore" ? DependencyFailure.Ignore : DependencyFailure.Fail);
 
     public JobChange Change() => new(
         Position: new JobChangeCursor(Long("change_seq"), Long("id")),

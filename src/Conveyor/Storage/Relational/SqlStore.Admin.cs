@@ -36,8 +36,13 @@ public abstract partial class SqlStore
     public async Task<Job?> JobGetAsync(long id, CancellationToken ct)
     {
         await using var session = await ReadAsync(ct);
-        await using var command = session.Command(_dialect.Sql("job_columns") + " WHERE id = @id").With("id", id);
-        return (await ReadAllAsync(command, r => r.Job(), ct)).FirstOrDefault();
+        Job? job;
+        await using (var command = session.Command(_dialect.Sql("job_columns") + " WHERE id = @id").With("id", id))
+            job = (await ReadAllAsync(command, r => r.Job(), ct)).FirstOrDefault();
+        if (job is null)
+            return null;
+        await using var dependencies = Command(session, "dependency_list").With("id", id);
+        return job with { Dependencies = await ReadAllAsync(dependencies, r => r.Dependency(), ct) };
     }
 
     /// <inheritdoc />

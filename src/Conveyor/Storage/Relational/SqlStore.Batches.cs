@@ -22,13 +22,14 @@ public abstract partial class SqlStore
     }
 
     /// <summary>
-    /// In the (atomic) transaction that just changed jobs: the batches (with callbacks) whose last job it ended are marked finished
-    /// and their callbacks inserted, once. Returns the queues of the callback jobs, to wake their workers after commit.
+    /// In the (atomic) transaction that just ended the jobs <paramref name="ended"/>: the batches (with callbacks) whose last job it
+    /// ended are marked finished and their callbacks inserted, once. Returns the queues of the callback jobs, to wake their
+    /// workers after commit.
     /// </summary>
-    private async Task<IReadOnlyList<string>> FinishBatchesAsync(SqlSession session, DateTimeOffset? now, CancellationToken ct)
+    private async Task<IReadOnlyList<string>> FinishBatchesAsync(SqlSession session, IEnumerable<long> ended, DateTimeOffset? now, CancellationToken ct)
     {
         List<string> locked;
-        await using (var lockCommand = Command(session, "batch_lock"))
+        await using (var lockCommand = Command(session, "batch_lock").With("ids", JsonSerializer.Serialize(ended.Distinct().Order())))
             locked = await ReadAllAsync(lockCommand, r => r.String("id"), ct);
         if (locked.Count == 0)
             return [];

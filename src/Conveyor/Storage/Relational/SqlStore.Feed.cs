@@ -64,11 +64,11 @@ public abstract partial class SqlStore
     {
         await using var session = await ReadAsync(ct);
         await using var command = Command(session, "batch_stats").With("batch_id", batchId);
-        var rows = await ReadAllAsync(command, r => (State: r.State("state"), Count: r.Long("count"), Sum: r.Double("progress_sum")), ct);
+        var rows = await ReadAllAsync(command, r => (State: r.State("state"), Count: r.Long("count"), Sum: r.Double("progress_sum"), Weight: r.Double("weight_sum")), ct);
         if (rows.Count == 0)
             return null;
-        var total = rows.Sum(r => r.Count);
-        return new BatchStatus(batchId, rows.ToDictionary(r => r.State, r => r.Count), Math.Round(rows.Sum(r => r.Sum) / total, 2));
+        // Weighted: each job counts its weight (1 unless given), so a large file moves the bar more than a small one.
+        return new BatchStatus(batchId, rows.ToDictionary(r => r.State, r => r.Count), Math.Round(rows.Sum(r => r.Sum) / rows.Sum(r => r.Weight), 2));
     }
 
     /// <inheritdoc />
@@ -103,17 +103,24 @@ public abstract partial class SqlStore
             _ => throw new ArgumentOutOfRangeException(nameof(p), p.Action, "Unknown bulk action."),
         };
         List<JobBulkChange> changed;
+        List<AppliedOutcome> released = [];
         IReadOnlyList<string> callbackQueues = [];
-        await using (var session = await WriteAsync(ct, atomic: p.Action == JobBulkAction.Cancel))
+        // A cancel or a delete ends jobs others may wait on: their release (and a batch's callbacks) commit with it.
+        await using (var session = await WriteAsync(ct, atomic: p.Action != JobBulkAction.Retry))
         {
             await using var command = Command(session, sql, p.Now).With("ids", JsonSerializer.Serialize(p.Ids));
             changed = await ReadAllAsync(command, r => new JobBulkChange(r.Long("id"), r.State("previous_state"), r.NullableState("state"), r.String("queue")), ct);
-            if (p.Action == JobBulkAction.Cancel && changed.Any(c => c.State == JobState.Cancelled))
-                callbackQueues = await FinishBatchesAsync(session, p.Now, ct);
+            var ended = changed.Where(c => c.State is null or JobState.Cancelled).Select(c => c.Id).ToList();
+            if (p.Action != JobBulkAction.Retry && ended.Count > 0)
+                released = await ReleaseDependentsAsync(session, ended, p.Now, ct);
+            var finished = (p.Action == JobBulkAction.Cancel ? ended : []).Concat(released.Where(r => r.State.IsTerminal()).Select(r => r.Id)).ToList();
+            if (finished.Count > 0)
+                callbackQueues = await FinishBatchesAsync(session, finished, p.Now, ct);
             await session.CommitAsync(ct);
         }
         if (p.Action == JobBulkAction.Retry)
             await NotifyReadyAsync(changed.Select(c => c.Queue), ct);
+        await NotifyReadyAsync(released.Where(r => r.State == JobState.Queued).Select(r => r.Queue), ct);
         await NotifyReadyAsync(callbackQueues, ct);
         if (p.Action == JobBulkAction.Cancel)
         {

@@ -68,13 +68,20 @@ public abstract partial class SqlStore : IConveyorStore
         if (p.Jobs.Count == 0)
             return [];
         var owned = p.Transaction is null;
-        var session = owned ? await WriteAsync(ct) : SqlSession.Borrow(_dialect.ApplicationConnection(p.Transaction!), p.Transaction!);
+        var waits = p.Jobs.Any(j => j.DependsOn is { Count: > 0 });
+        // Waiting jobs, their edges and their release commit together.
+        var session = owned ? await WriteAsync(ct, atomic: waits) : SqlSession.Borrow(_dialect.ApplicationConnection(p.Transaction!), p.Transaction!);
         JobInsertResult[] results;
+        List<AppliedOutcome> released = [];
         await using (session)
         {
+            if (waits)
+                await MarkDependenciesAsync(session, p.Jobs, ct);
             await using var insert = Command(session, "job_insert_many", p.Now).With("jobs", JsonParameters.Jobs(p.Jobs));
             var inserted = await ReadAllAsync(insert, r => (Id: r.Long("id"), UniqueKey: r.NullableString("unique_key")), ct);
             results = await MatchInsertedAsync(session, p.Jobs, inserted, ct);
+            if (waits)
+                released = await InsertDependenciesAsync(session, p.Jobs, results, p.Now, ct);
             await session.CommitAsync(ct);
         }
         // This process's workers wake at once; other processes hear of it from the store (a trigger's NOTIFY at
@@ -82,9 +89,11 @@ public abstract partial class SqlStore : IConveyorStore
         if (owned)
         {
             var now = p.Now ?? DateTimeOffset.UtcNow;
-            foreach (var queue in p.Jobs.Where(j => j.Delay is not { Ticks: > 0 } && (j.RunAt is null || j.RunAt <= now)).Select(j => j.Queue).Distinct())
+            foreach (var queue in p.Jobs.Where(j => j.DependsOn is not { Count: > 0 } && j.Delay is not { Ticks: > 0 } && (j.RunAt is null || j.RunAt <= now)).Select(j => j.Queue).Distinct())
                 _dialect.Notifier.PublishLocal(NotifierTopics.JobsReady, queue);
         }
+        // Released at once (their dependencies had ended): a trigger's NOTIFY only covers rows inserted queued.
+        await NotifyReadyAsync(released.Where(r => r.State == JobState.Queued).Select(r => r.Queue), ct);
         return results;
     }
 
@@ -167,8 +176,9 @@ public abstract partial class SqlStore : IConveyorStore
         if (p.Outcomes.Count == 0)
             return [];
         List<AppliedOutcome> applied;
+        List<AppliedOutcome> released = [];
         IReadOnlyList<string> callbackQueues;
-        // One transaction: a batch whose last job this ends gets its callbacks in it.
+        // One transaction: a batch whose last job this ends gets its callbacks in it, and jobs waiting on these are released in it.
         await using (var session = await WriteAsync(ct, atomic: true))
         {
             // In id order, so that two writers ending overlapping jobs (the completer and a shutdown's hand-back) lock their
@@ -176,16 +186,23 @@ public abstract partial class SqlStore : IConveyorStore
             await using var command = Command(session, "job_apply_outcomes", p.Now)
                 .With("outcomes", JsonParameters.Outcomes([.. p.Outcomes.OrderBy(o => o.Lease.Id)]));
             var batches = false;
+            var waited = new List<long>();
             applied = await ReadAllAsync(command, r =>
             {
                 batches |= r.Long("batches_locked") > 0;
+                if (r.Bool("has_dependents"))
+                    waited.Add(r.Long("id"));
                 return new AppliedOutcome(r.Long("id"), r.String("queue"), r.State("state"));
             }, ct);
-            callbackQueues = batches ? await FinishBatchesAsync(session, p.Now, ct) : [];
+            if (waited.Count > 0)
+                released = await ReleaseDependentsAsync(session, waited, p.Now, ct);
+            callbackQueues = batches || released.Any(r => r.State.IsTerminal())
+                ? await FinishBatchesAsync(session, applied.Concat(released).Where(a => a.State.IsTerminal()).Select(a => a.Id), p.Now, ct)
+                : [];
             await session.CommitAsync(ct);
         }
-        // Jobs handed back at shutdown are ready now: wake every worker of their queues, here and elsewhere.
-        await NotifyReadyAsync(applied.Where(a => a.State == JobState.Queued).Select(a => a.Queue).Concat(callbackQueues), ct);
+        // Jobs handed back at shutdown, and jobs whose dependencies ended, are ready now: wake every worker of their queues.
+        await NotifyReadyAsync(applied.Concat(released).Where(a => a.State == JobState.Queued).Select(a => a.Queue).Concat(callbackQueues), ct);
         return applied;
     }
 }

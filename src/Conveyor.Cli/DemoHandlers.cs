@@ -1,12 +1,13 @@
 namespace Conveyor.Cli;
 
-/// <summary>The demo kinds every <c>conveyor</c> process knows: demo.sleep, demo.fail, demo.noop.</summary>
+/// <summary>The demo kinds every <c>conveyor</c> process knows: demo.sleep, demo.fail, demo.noop, demo.collect.</summary>
 internal static class DemoHandlers
 {
     public static ConveyorOptions AddDemoHandlers(this ConveyorOptions options) => options
         .AddHandler<DemoSleepArgs, DemoSleepHandler>("demo.sleep")
         .AddHandler<DemoFailArgs, DemoFailHandler>("demo.fail")
-        .AddHandler<DemoNoopArgs, DemoNoopHandler>("demo.noop", k => k.MaxAttempts = 3);
+        .AddHandler<DemoNoopArgs, DemoNoopHandler>("demo.noop", k => k.MaxAttempts = 3)
+        .AddHandler<DemoCollectArgs, DemoCollectHandler>("demo.collect");
 }
 
 /// <param name="Seconds">Total run time; fractions allowed.</param>
@@ -48,4 +49,19 @@ internal sealed class DemoNoopHandler : IJobHandler<DemoNoopArgs>
     private static readonly Task<JobResult> Done = Task.FromResult(JobResult.Completed());
 
     public Task<JobResult> HandleAsync(JobContext<DemoNoopArgs> job, CancellationToken ct) => Done;
+}
+
+internal sealed record DemoCollectArgs;
+
+/// <summary><c>demo.collect</c>: returns what the jobs it depended on returned (enqueue it with dependsOn).</summary>
+internal sealed class DemoCollectHandler : IJobHandler<DemoCollectArgs>
+{
+    public async Task<JobResult> HandleAsync(JobContext<DemoCollectArgs> job, CancellationToken ct)
+    {
+        var dependencies = await job.DependencyResultsAsync();
+        return JobResult.Completed(new
+        {
+            dependencies = dependencies.Select(d => new { id = d.JobId, kind = d.Kind, state = d.State?.ToName(), result = d.Result }),
+        });
+    }
 }

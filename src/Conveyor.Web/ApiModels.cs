@@ -18,12 +18,17 @@ internal sealed record QueueView(string Queue, IReadOnlyDictionary<string, long>
 /// <summary>What an enqueue answers: the job's id, its state, and whether it was already there (a held unique key).</summary>
 internal sealed record EnqueueResponse(long Id, JobState? State, bool Duplicate);
 
-/// <summary>Reads a job request from a JSON object: <c>{"kind", "args", "queue", "priority", "maxAttempts", "runAt", "delay", "uniqueKey", "tags", "batchId", "timeout"}</c>.</summary>
+/// <summary>
+/// Reads a job request from a JSON object: <c>{"kind", "args", "queue", "priority", "maxAttempts", "runAt", "delay", "uniqueKey",
+/// "concurrencyKey", "tags", "batchId", "timeout", "dependsOn", "ref", "weight"}</c>. <c>dependsOn</c> holds job ids, refs of
+/// other jobs in the same request (strings), or <c>{"id"|"ref", "onFailure": "fail"|"ignore"}</c> objects.
+/// </summary>
 internal static class JobRequestReader
 {
     private static readonly HashSet<string> Known = new(StringComparer.Ordinal)
     {
         "kind", "args", "queue", "priority", "maxAttempts", "runAt", "delay", "uniqueKey", "concurrencyKey", "tags", "batchId", "timeout",
+        "dependsOn", "ref", "weight",
     };
 
     public static JobRequest Read(JsonElement body)
@@ -51,8 +56,52 @@ internal static class JobRequestReader
             Tags = body.TryGetProperty("tags", out var tags) && tags.ValueKind == JsonValueKind.Array
                 ? [.. tags.EnumerateArray().Select(t => t.ValueKind == JsonValueKind.String ? t.GetString()! : throw new JobValidationException("Field \"tags\" must be an array of strings."))]
                 : null,
+            DependsOn = DependsOn(body),
+            Ref = String(body, "ref"),
+            Weight = body.TryGetProperty("weight", out var weight) && weight.ValueKind != JsonValueKind.Null
+                ? weight.ValueKind == JsonValueKind.Number ? weight.GetDouble() : throw new JobValidationException("Field \"weight\" must be a number.")
+                : null,
         };
         return new JobRequest(kind, args, options);
+    }
+
+    private static List<JobDependency>? DependsOn(JsonElement body)
+    {
+        if (!body.TryGetProperty("dependsOn", out var list) || list.ValueKind == JsonValueKind.Null)
+            return null;
+        const string Shape = "Field \"dependsOn\" must be an array of job ids, refs, or {\"id\" or \"ref\", \"onFailure\": \"fail\" or \"ignore\"}.";
+        if (list.ValueKind != JsonValueKind.Array)
+            throw new JobValidationException(Shape);
+        return [.. list.EnumerateArray().Select(item => item.ValueKind switch
+        {
+            JsonValueKind.Number when item.TryGetInt64(out var id) => JobDependency.On(id),
+            JsonValueKind.String when !string.IsNullOrWhiteSpace(item.GetString()) => JobDependency.OnRef(item.GetString()!),
+            JsonValueKind.Object => Dependency(item, Shape),
+            _ => throw new JobValidationException(Shape),
+        })];
+    }
+
+    private static JobDependency Dependency(JsonElement item, string shape)
+    {
+        foreach (var property in item.EnumerateObject())
+        {
+            if (property.Name is not ("id" or "ref" or "onFailure"))
+                throw new JobValidationException(shape);
+        }
+        var onFailure = String(item, "onFailure") switch
+        {
+            null or "fail" => DependencyFailure.Fail,
+            "ignore" => DependencyFailure.Ignore,
+            var other => throw new JobValidationException($"Field \"onFailure\" must be \"fail\" or \"ignore\" (got \"{other}\")."),
+        };
+        var id = item.TryGetProperty("id", out var idValue) && idValue.ValueKind == JsonValueKind.Number && idValue.TryGetInt64(out var n) ? n : (long?)null;
+        var reference = String(item, "ref");
+        return (id, reference) switch
+        {
+            ({ } jobId, null) => JobDependency.On(jobId, onFailure),
+            (null, { Length: > 0 } r) => JobDependency.OnRef(r, onFailure),
+            _ => throw new JobValidationException(shape),
+        };
     }
 
     private static string? String(JsonElement body, string name)

@@ -146,6 +146,20 @@ public sealed class DashboardBrowserTests(DashboardFixture fixture, ITestOutputH
     }
 
     [BrowserFact]
+    public async Task A_waiting_jobs_page_lists_its_dependency_and_runs_when_it_ends()
+    {
+        var first = await fixture.EnqueueAsync("""{"kind":"demo.sleep","args":{"seconds":1.5,"steps":3}}""");
+        var id = await fixture.EnqueueAsync($$"""{"kind":"demo.collect","dependsOn":[{{first}}]}""");
+        var page = await OpenAsync($"#/jobs/{id}");
+        await page.WaitForSelectorAsync("#dependencies");
+        Assert.Equal("waiting", await page.EvaluateAsync<string>("() => document.querySelector('h1 .state').dataset.state"));
+        Assert.Equal(first.ToString(), (await page.Locator("#dependencies tbody a").TextContentAsync())?.Trim());
+        await page.WaitForFunctionAsync("() => document.querySelector('h1 .state').dataset.state === 'completed'", null, Wait);
+        Assert.Contains("\"slept\"", await page.Locator("#result").TextContentAsync());
+        await ScreenshotAsync(page, "job-dependencies");
+    }
+
+    [BrowserFact]
     public async Task Retrying_a_failed_job_from_its_page_runs_it_again()
     {
         var id = await fixture.EnqueueAsync("""{"kind":"demo.fail","args":{"message":"boom"},"maxAttempts":1}""");

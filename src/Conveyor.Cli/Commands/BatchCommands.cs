@@ -19,21 +19,7 @@ internal static class BatchCommands
         add.SetAction((parse, ct) => CliApp.Guard(async () =>
         {
             var path = parse.GetValue(File)!;
-            var lines = path == "-" ? ReadAll(Console.In) : System.IO.File.Exists(path) ? await System.IO.File.ReadAllLinesAsync(path, ct)
-                : throw new JobValidationException($"No such file: {path}");
-            var requests = new List<JobRequest>();
-            foreach (var (line, number) in lines.Select((l, i) => (l, i + 1)).Where(x => !string.IsNullOrWhiteSpace(x.l)))
-            {
-                try
-                {
-                    using var document = JsonDocument.Parse(line);
-                    requests.Add(JobRequestReader.Read(document.RootElement));
-                }
-                catch (Exception ex) when (ex is JsonException or JobValidationException)
-                {
-                    throw new JobValidationException($"{path} line {number}: {ex.Message}");
-                }
-            }
+            var requests = JobLines.Read(path, "batches add");
             await using var services = CommonOptions.BuildClient(parse, settings);
             var result = await services.GetRequiredService<IJobClient>().EnqueueBatchAsync(requests, parse.GetValue(BatchId), ct);
             if (parse.GetValue(CommonOptions.Json))
@@ -60,5 +46,4 @@ internal static class BatchCommands
         return command;
     }
 
-    private static string[] ReadAll(TextReader reader) => reader.ReadToEnd().Split('\n');
 }

@@ -17,14 +17,20 @@ internal static class EnqueueCommand
     private static readonly Option<string?> Timeout = new("--timeout") { Description = "Per-attempt timeout: 30s, 5m" };
     private static readonly Option<string?> UniqueKey = new("--unique-key") { Description = "Return the live job holding this key instead of adding one" };
     private static readonly Option<string?> Tags = new("--tags") { Description = "Comma-separated tags" };
-    private static readonly Option<string?> FromFile = new("--from-file") { Description = "Enqueue every line of a JSON-lines file ({\"kind\":..,\"args\":..} per line) in one round trip" };
+    private static readonly Option<string?> FromFile = new("--from-file") { Description = "Enqueue every line of a JSON-lines file (one {\"kind\", \"args\", ...} object per line, as POST /api/jobs takes; \"ref\" and \"dependsOn\" link lines) in one round trip" };
+    private static readonly Option<string[]> DependsOn = new("--depends-on")
+    {
+        Description = "Wait for these jobs to end first (ids, comma-separated or repeated; ID:ignore runs even if that one fails)",
+        AllowMultipleArgumentsPerToken = true,
+    };
+    private static readonly Option<double?> Weight = new("--weight") { Description = "Its share in its batch's progress (default 1)" };
     private static readonly Option<bool> Wait = new("--wait", "-w") { Description = "Wait for the job, showing progress; exit 0 completed, 1 failed or cancelled" };
 
     public static Command Create(CliSettings settings)
     {
         var command = new Command("enqueue", "Enqueue a job (or many with --from-file)")
         {
-            Kind, Args, Queue, Priority, MaxAttempts, Delay, RunAt, Timeout, UniqueKey, Tags, FromFile, Wait, CommonOptions.Json,
+            Kind, Args, Queue, Priority, MaxAttempts, Delay, RunAt, Timeout, UniqueKey, Tags, DependsOn, Weight, FromFile, Wait, CommonOptions.Json,
         };
         command.SetAction((parse, ct) => CliApp.Guard(() => RunAsync(parse, settings, ct)));
         return command;
@@ -41,7 +47,7 @@ internal static class EnqueueCommand
             throw new JobValidationException("A job kind is required, e.g. 'conveyor enqueue demo.sleep --args '{\"seconds\":5}''.");
 
         // Everything is parsed and validated before the store is touched: bad input enqueues nothing.
-        var requests = fromFile is not null ? ReadFile(fromFile) : [new JobRequest(kind!, parse.GetValue(Args), ReadOptions(parse))];
+        var requests = fromFile is not null ? JobLines.Read(fromFile, "--from-file") : [new JobRequest(kind!, parse.GetValue(Args), ReadOptions(parse))];
         foreach (var request in requests)
             JobValidation.ValidateArgs(request.ArgsJson, int.MaxValue);
 
@@ -102,38 +108,21 @@ internal static class EnqueueCommand
         Timeout = parse.GetValue(Timeout) is { } timeout ? Durations.Parse(timeout, "--timeout") : null,
         UniqueKey = parse.GetValue(UniqueKey),
         Tags = parse.GetValue(Tags)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+        DependsOn = parse.GetValue(DependsOn) is { Length: > 0 } dependsOn ? [.. dependsOn.SelectMany(d => d.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(ParseDependency)] : null,
+        Weight = parse.GetValue(Weight),
     };
 
-    private static List<JobRequest> ReadFile(string path)
+    /// <summary>"42" or "42:ignore" (or "42:fail").</summary>
+    private static JobDependency ParseDependency(string text)
     {
-        if (!File.Exists(path))
-            throw new JobValidationException($"--from-file: no file '{path}'.");
-        var requests = new List<JobRequest>();
-        var number = 0;
-        foreach (var line in File.ReadLines(path))
+        var (idText, policy) = text.Split(':', 2) is [var i, var p] ? (i, p) : (text, "fail");
+        if (!long.TryParse(idText, out var id) || id <= 0)
+            throw new JobValidationException($"--depends-on: '{text}' is not a job id (42, or 42:ignore).");
+        return policy switch
         {
-            number++;
-            if (string.IsNullOrWhiteSpace(line))
-                continue;
-            try
-            {
-                using var document = JsonDocument.Parse(line);
-                var root = document.RootElement;
-                if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("kind", out var kind) || kind.ValueKind != JsonValueKind.String)
-                    throw new JobValidationException("each line needs a \"kind\" string");
-                var args = root.TryGetProperty("args", out var a) ? a.GetRawText() : null;
-                var queue = root.TryGetProperty("queue", out var q) && q.ValueKind == JsonValueKind.String ? q.GetString() : null;
-                var priority = root.TryGetProperty("priority", out var p) && p.ValueKind == JsonValueKind.Number ? p.GetInt32() : (int?)null;
-                var unique = root.TryGetProperty("uniqueKey", out var u) && u.ValueKind == JsonValueKind.String ? u.GetString() : null;
-                requests.Add(new JobRequest(kind.GetString()!, args, new EnqueueOptions { Queue = queue, Priority = priority, UniqueKey = unique }));
-            }
-            catch (Exception ex) when (ex is JsonException or JobValidationException or FormatException or InvalidOperationException)
-            {
-                throw new JobValidationException($"--from-file {path} line {number}: {ex.Message}");
-            }
-        }
-        if (requests.Count == 0)
-            throw new JobValidationException($"--from-file: '{path}' holds no jobs.");
-        return requests;
+            "fail" => JobDependency.On(id),
+            "ignore" => JobDependency.On(id, DependencyFailure.Ignore),
+            _ => throw new JobValidationException($"--depends-on: '{text}': after the id, give :fail or :ignore."),
+        };
     }
 }

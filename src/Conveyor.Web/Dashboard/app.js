@@ -7,7 +7,7 @@
   const apiBase = meta("conveyor-api");
   const api = path => apiBase + path;
   const view = document.getElementById("view");
-  const STATES = ["scheduled", "queued", "running", "completed", "failed", "cancelled"];
+  const STATES = ["waiting", "scheduled", "queued", "running", "completed", "failed", "cancelled"];
   let stream = null; // the one EventSource of the current view
   let timers = [];
 
@@ -259,10 +259,11 @@
       const fields = el("dl", { class: "fields" });
       for (const [k, v] of [["Kind", job.kind], ["Queue", job.queue], ["State", badge(job.state)], ["Attempt", `${job.attempt} of ${job.maxAttempts}`],
         ["Priority", job.priority], ["Progress", progressCell(job.progress)], ["Batch", job.batchId], ["Unique key", job.uniqueKey],
-        ["Tags", (job.tags || []).join(", ")], ["Worker", job.workerId], ["Run at", time(job.runAt)], ["Lease until", time(job.leaseUntil)]])
+        ["Tags", (job.tags || []).join(", ")], ["Worker", job.workerId], ["Run at", time(job.runAt)], ["Lease until", time(job.leaseUntil)],
+        ["Weight", job.weight !== 1 ? job.weight : null]])
         fields.append(el("dt", {}, k), el("dd", { "data-field": k.toLowerCase() }, v instanceof Node ? v : text(v)));
       const events = [["Enqueued", job.createdAt]];
-      for (const error of job.errors || []) events.push([`Attempt ${error.attempt} failed: ${error.type}: ${error.message}`, error.at]);
+      for (const error of job.errors || []) events.push([`${error.attempt ? `Attempt ${error.attempt} failed` : "Failed without running"}: ${error.type}: ${error.message}`, error.at]);
       if (job.startedAt) events.push([`Attempt ${job.attempt} started`, job.startedAt]);
       if (job.cancelRequestedAt) events.push(["Cancel requested", job.cancelRequestedAt]);
       if (job.finishedAt) events.push([`Finished: ${job.state}`, job.finishedAt]);
@@ -278,6 +279,11 @@
         el("div", { class: "panel" }, fields),
         el("h2", {}, "Args"), el("pre", { id: "args" }, json(job.args)),
         job.result !== null && job.result !== undefined ? [el("h2", {}, "Result"), el("pre", { id: "result" }, json(job.result))] : null,
+        (job.dependencies || []).length ? [el("h2", {}, "Depends on"), el("div", { class: "panel" }, el("table", { id: "dependencies" },
+          el("thead", {}, el("tr", {}, el("th", {}, "Job"), el("th", {}, "Kind"), el("th", {}, "State"), el("th", {}, "If it fails"))),
+          el("tbody", {}, job.dependencies.map(d => el("tr", {},
+            el("td", {}, el("a", { href: `#/jobs/${d.jobId}` }, String(d.jobId))), el("td", {}, text(d.kind)),
+            el("td", {}, d.state ? badge(d.state) : "deleted"), el("td", {}, d.onFailure === "ignore" ? "run anyway" : "fail this job"))))))] : null,
         el("h2", {}, "Timeline"), el("div", { class: "panel" }, el("ol", { class: "timeline", id: "timeline" }, events.map(([what, at]) => el("li", {}, el("span", { class: "muted" }, time(at)), " ", what)))),
         (job.errors || []).length ? [el("h2", {}, "Errors"), ...job.errors.map(e => el("div", { class: "panel error-entry" },
           el("p", {}, el("strong", {}, `Attempt ${e.attempt}`), ` ${time(e.at)} — ${e.type}: `, e.message), e.stack ? el("pre", {}, e.stack) : null))] : null,

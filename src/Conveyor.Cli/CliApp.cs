@@ -33,6 +33,7 @@ internal static class CliApp
         root.Add(JobCommands.Bulk(settings));
         root.Add(ScheduleCommands.Create(settings));
         root.Add(BatchCommands.Create(settings));
+        root.Add(SourceCommands.Create(settings));
         root.Add(JobCommands.Queues(settings));
         root.Add(JobCommands.Migrate(settings));
         return root;

@@ -24,7 +24,7 @@ public sealed class PostgresStoreOptions
 /// LOCKED; inserts NOTIFY through a trigger (so enqueues from SQL wake workers too); enqueue can join the
 /// application's own transaction. Lease expiry, due run_at and stale workers are judged by the database's clock.
 /// </summary>
-public sealed class PostgresStore : SqlStore
+public sealed partial class PostgresStore : SqlStore
 {
     /// <summary>A store over a <c>postgres://</c> URL or an Npgsql key-value string, with a data source of its own.</summary>
     public PostgresStore(string connectionString, PostgresStoreOptions? options = null, ILoggerFactory? loggers = null)

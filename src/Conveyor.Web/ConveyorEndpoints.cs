@@ -105,6 +105,7 @@ public static class ConveyorEndpoints
             .WithName("GetBatch").WithTags("batches").WithSummary("A batch's jobs by state and their mean progress (live: GET /api/events?batch=ID).")
             .ProducesProblem(StatusCodes.Status404NotFound);
         ScheduleEndpoints.Map(api, (value, status) => Json(value, status));
+        SourceEndpoints.Map(api, (value, status) => Json(value, status));
         api.MapGet("/workers", WorkersAsync).WithName("ListWorkers").WithTags("workers").WithSummary("Worker processes as they last reported.");
         endpoints.MapGet("/healthz", () => Json(new { status = "ok" })).WithName("Health").WithTags("health").WithSummary("The process is alive.");
         endpoints.MapGet("/readyz", ReadyAsync).WithName("Ready").WithTags("health").WithSummary("The store answers (503 with the reason when not).");

@@ -115,6 +115,8 @@ public sealed class ConveyorOptions
 
     internal List<Scheduling.ScheduleDefinition> Schedules { get; } = [];
 
+    internal List<Sources.TableSourceDefinition> TableSources { get; } = [];
+
     internal Http.HttpAllowList? HttpAllow { get; private set; }
 
     /// <summary>Set by <c>conveyor drain</c>: run what is ready now (up to a number) and say when done.</summary>
@@ -146,6 +148,28 @@ public sealed class ConveyorOptions
         if (Schedules.Any(s => s.Name == definition.Name))
             throw new InvalidOperationException($"A schedule named '{definition.Name}' is already defined.");
         Schedules.Add(definition);
+        return this;
+    }
+
+    /// <summary>
+    /// Defines a table source (PostgreSQL), upserted by name when the host starts: rows of <paramref name="table"/> whose
+    /// <paramref name="statusColumn"/> is <paramref name="fromStatus"/> are moved to <paramref name="toStatus"/> and enqueued as
+    /// <paramref name="kind"/> jobs, in one statement: <c>o.AddTableSource("reviews", "uploaded_files", "status", "pending_review",
+    /// "queued", "review.run", s => s with { Columns = ["id", "path"] })</c>. Names are checked here (plain identifiers only).
+    /// </summary>
+    public ConveyorOptions AddTableSource(string name, string table, string statusColumn, string fromStatus, string toStatus, string kind,
+        Func<Sources.TableSourceDefinition, Sources.TableSourceDefinition>? configure = null)
+    {
+        Unfrozen();
+        var source = new Sources.TableSourceDefinition
+        {
+            Name = name, Table = table, StatusColumn = statusColumn, FromStatus = fromStatus, ToStatus = toStatus, Kind = kind,
+        };
+        source = configure?.Invoke(source) ?? source;
+        Sources.TableSourceValidation.Validate(source);
+        if (TableSources.Any(s => s.Name == source.Name))
+            throw new InvalidOperationException($"A table source named '{source.Name}' is already defined.");
+        TableSources.Add(source);
         return this;
     }
 

@@ -73,6 +73,7 @@ public static class ConveyorServiceCollectionExtensions
         services.TryAddSingleton(sp => new Http.HttpJobCaller(sp.GetRequiredService<IOptions<ConveyorOptions>>().Value.HttpAllow ?? new Http.HttpAllowList([])));
         services.TryAddSingleton<IJobClient, JobClient>();
         services.TryAddSingleton<Scheduling.IScheduleClient, Scheduling.ScheduleClient>();
+        services.TryAddSingleton<Sources.ITableSourceClient, Sources.TableSourceClient>();
 
         // In this order: the schema exists before any worker or web request uses it.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, StoreStartupService>());
@@ -82,6 +83,7 @@ public static class ConveyorServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, Pruner>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CountsFolder>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, Scheduler>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, TableSourcePoller>());
         services.TryAddSingleton<IScheduleStore>(sp => sp.GetRequiredService<IConveyorStore>());
         services.TryAddSingleton<IJobDependencyStore>(sp => sp.GetRequiredService<IConveyorStore>());
     }

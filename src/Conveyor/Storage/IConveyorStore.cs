@@ -125,6 +125,25 @@ public interface IJobDependencyStore
     Task<IReadOnlyList<DependencyResult>> JobDependenciesAsync(long jobId, CancellationToken ct);
 }
 
+/// <summary>
+/// Table sources (a store that has them: PostgreSQL). Each poll is one statement that moves rows from one status to another
+/// and inserts their jobs, so a crash between the two cannot happen; concurrent polls skip each other's rows.
+/// </summary>
+public interface ITableSourceStore
+{
+    /// <summary>Creates or redefines a source (validated) after checking that its table and columns exist.</summary>
+    Task<Sources.TableSourceInfo> TableSourceUpsertAsync(Sources.TableSourceDefinition source, CancellationToken ct);
+
+    /// <summary>Removes a source; false when there was none.</summary>
+    Task<bool> TableSourceDeleteAsync(string name, CancellationToken ct);
+
+    /// <summary>Every source, by name.</summary>
+    Task<IReadOnlyList<Sources.TableSourceInfo>> TableSourceListAsync(CancellationToken ct);
+
+    /// <summary>Moves up to a batch of rows and enqueues their jobs, in one statement; returns how many.</summary>
+    Task<int> TableSourcePollAsync(Sources.TableSourceDefinition source, CancellationToken ct);
+}
+
 /// <summary>The small periodic jobs every node may run safely in parallel: rescue, promote, prune.</summary>
 public interface IMaintenanceStore
 {

@@ -27,22 +27,22 @@ public abstract partial class SqlStore : IConveyorStore
         await _dialect.DisposeAsync();
     }
 
-    private Task<SqlSession> ReadAsync(CancellationToken ct) => SqlSession.ReadAsync(_dialect, ct);
+    private protected Task<SqlSession> ReadAsync(CancellationToken ct) => SqlSession.ReadAsync(_dialect, ct);
 
-    private Task<SqlSession> WriteAsync(CancellationToken ct, bool atomic = false) => SqlSession.WriteAsync(_dialect, ct, atomic);
+    private protected Task<SqlSession> WriteAsync(CancellationToken ct, bool atomic = false) => SqlSession.WriteAsync(_dialect, ct, atomic);
 
     /// <summary>The dialect's statement <paramref name="name"/>.</summary>
-    private DbCommand Command(SqlSession session, string name) => session.Command(_dialect.Sql(name));
+    private protected DbCommand Command(SqlSession session, string name) => session.Command(_dialect.Sql(name));
 
     /// <summary>The dialect's statement <paramref name="name"/>, which decides by time: <c>@now</c> is bound (null: the store's clock).</summary>
-    private DbCommand Command(SqlSession session, string name, DateTimeOffset? now)
+    private protected DbCommand Command(SqlSession session, string name, DateTimeOffset? now)
     {
         var command = Command(session, name);
         _dialect.BindNow(command, now);
         return command;
     }
 
-    private async Task<List<T>> ReadAllAsync<T>(DbCommand command, Func<RowReader, T> read, CancellationToken ct)
+    private protected async Task<List<T>> ReadAllAsync<T>(DbCommand command, Func<RowReader, T> read, CancellationToken ct)
     {
         var rows = new List<T>();
         await using var reader = await command.ExecuteReaderAsync(ct);

@@ -1,0 +1,1 @@
+DELETE FROM conveyor.table_sources WHERE name = @name;

@@ -92,38 +92,21 @@ internal static class ScheduleRequest
 
     public static ScheduleDefinition Read(string name, JsonElement body)
     {
-        if (body.ValueKind != JsonValueKind.Object)
-            throw new JobValidationException("A schedule is a JSON object with at least \"cron\" and \"kind\".");
-        foreach (var property in body.EnumerateObject())
-        {
-            if (!Known.Contains(property.Name))
-                throw new JobValidationException($"Unknown field \"{property.Name}\"; known fields: {string.Join(", ", Known)}.");
-        }
-        string? Text(string field) => body.TryGetProperty(field, out var v) && v.ValueKind != JsonValueKind.Null
-            ? v.ValueKind == JsonValueKind.String ? v.GetString() : throw new JobValidationException($"Field \"{field}\" must be a string.")
-            : null;
-        int? Number(string field) => body.TryGetProperty(field, out var v) && v.ValueKind != JsonValueKind.Null
-            ? v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n) ? n : throw new JobValidationException($"Field \"{field}\" must be a whole number.")
-            : null;
-        T Enum<T>(string field, T fallback) where T : struct, System.Enum => Text(field) is { } text
-            ? System.Enum.TryParse<T>(text, ignoreCase: true, out var value) && System.Enum.IsDefined(value) ? value
-                : throw new JobValidationException($"Field \"{field}\" must be one of {string.Join(", ", System.Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}.")
-            : fallback;
+        var fields = new JsonFields(body, Known, "A schedule is a JSON object with at least \"cron\" and \"kind\".");
         return new ScheduleDefinition
         {
             Name = name,
-            Cron = Text("cron") ?? throw new JobValidationException("Field \"cron\" is required."),
-            Kind = Text("kind") ?? throw new JobValidationException("Field \"kind\" is required."),
-            TimeZone = Text("timeZone") ?? "UTC",
-            Args = body.TryGetProperty("args", out var args) && args.ValueKind != JsonValueKind.Null ? args.GetRawText() : "{}",
-            Queue = Text("queue"),
-            Priority = Number("priority") ?? 0,
-            MaxAttempts = Number("maxAttempts"),
-            Enabled = !body.TryGetProperty("enabled", out var enabled) || enabled.ValueKind is JsonValueKind.Null or JsonValueKind.True
-                || (enabled.ValueKind == JsonValueKind.False ? false : throw new JobValidationException("Field \"enabled\" must be true or false.")),
-            Missed = Enum("missed", MissedTicks.Once),
-            Overlap = Enum("overlap", Overlap.Allow),
-            Jitter = Text("jitter") is { } jitter ? Durations.Parse(jitter, "Field \"jitter\"") : null,
+            Cron = fields.Required("cron"),
+            Kind = fields.Required("kind"),
+            TimeZone = fields.Text("timeZone") ?? "UTC",
+            Args = fields.Raw("args") ?? "{}",
+            Queue = fields.Text("queue"),
+            Priority = fields.Number("priority") ?? 0,
+            MaxAttempts = fields.Number("maxAttempts"),
+            Enabled = fields.Bool("enabled") ?? true,
+            Missed = fields.Enum("missed", MissedTicks.Once),
+            Overlap = fields.Enum("overlap", Overlap.Allow),
+            Jitter = fields.Text("jitter") is { } jitter ? Durations.Parse(jitter, "Field \"jitter\"") : null,
         };
     }
 }

@@ -56,38 +56,22 @@ internal static class SourceRequest
 
     public static TableSourceDefinition Read(string name, JsonElement body)
     {
-        if (body.ValueKind != JsonValueKind.Object)
-            throw new JobValidationException("A table source is a JSON object: {table, statusColumn, fromStatus, toStatus, kind, ...}.");
-        foreach (var property in body.EnumerateObject())
-        {
-            if (!Known.Contains(property.Name))
-                throw new JobValidationException($"Unknown field \"{property.Name}\"; known fields: {string.Join(", ", Known)}.");
-        }
-        string? Text(string field) => body.TryGetProperty(field, out var v) && v.ValueKind != JsonValueKind.Null
-            ? v.ValueKind == JsonValueKind.String ? v.GetString() : throw new JobValidationException($"Field \"{field}\" must be a string.")
-            : null;
-        string Required(string field) => Text(field) ?? throw new JobValidationException($"Field \"{field}\" is required.");
-        int? Number(string field) => body.TryGetProperty(field, out var v) && v.ValueKind != JsonValueKind.Null
-            ? v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n) ? n : throw new JobValidationException($"Field \"{field}\" must be a whole number.")
-            : null;
+        var fields = new JsonFields(body, Known, "A table source is a JSON object: {table, statusColumn, fromStatus, toStatus, kind, ...}.");
         return new TableSourceDefinition
         {
             Name = name,
-            Table = Required("table"),
-            StatusColumn = Required("statusColumn"),
-            FromStatus = Required("fromStatus"),
-            ToStatus = Required("toStatus"),
-            Kind = Required("kind"),
-            KeyColumn = Text("key") ?? "id",
-            Columns = body.TryGetProperty("columns", out var columns) && columns.ValueKind == JsonValueKind.Array
-                ? [.. columns.EnumerateArray().Select(c => c.ValueKind == JsonValueKind.String ? c.GetString()! : throw new JobValidationException("Field \"columns\" must be an array of column names."))]
-                : null,
-            Queue = Text("queue") ?? "default",
-            Priority = Number("priority") ?? 0,
-            MaxAttempts = Number("maxAttempts"),
-            Interval = body.TryGetProperty("every", out var every) && every.ValueKind == JsonValueKind.Number ? TimeSpan.FromSeconds(every.GetDouble())
-                : Text("every") is { } text ? Durations.Parse(text, "Field \"every\"") : TimeSpan.FromSeconds(5),
-            BatchSize = Number("batchSize") ?? 100,
+            Table = fields.Required("table"),
+            StatusColumn = fields.Required("statusColumn"),
+            FromStatus = fields.Required("fromStatus"),
+            ToStatus = fields.Required("toStatus"),
+            Kind = fields.Required("kind"),
+            KeyColumn = fields.Text("key") ?? "id",
+            Columns = fields.Strings("columns"),
+            Queue = fields.Text("queue") ?? "default",
+            Priority = fields.Number("priority") ?? 0,
+            MaxAttempts = fields.Number("maxAttempts"),
+            Interval = fields.Duration("every") ?? TimeSpan.FromSeconds(5),
+            BatchSize = fields.Number("batchSize") ?? 100,
         };
     }
 }

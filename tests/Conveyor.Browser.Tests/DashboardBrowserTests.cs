@@ -87,13 +87,13 @@ public sealed class DashboardBrowserTests(DashboardFixture fixture, ITestOutputH
 {
     private static readonly PageWaitForFunctionOptions Wait = new() { Timeout = 30_000, PollingInterval = 100 };
 
-    private async Task<IPage> OpenAsync(string hash = "")
+    private async Task<IPage> OpenAsync(string hash = "", string? url = null)
     {
         var page = await fixture.Browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
         page.Dialog += (_, dialog) => dialog.AcceptAsync();
         var errors = new List<string>();
         page.PageError += (_, error) => errors.Add(error);
-        var response = await page.GotoAsync(fixture.Url + "/" + hash);
+        var response = await page.GotoAsync((url ?? fixture.Url) + "/" + hash);
         Assert.NotNull(response);
         Assert.Equal(200, response!.Status);
         return page;
@@ -231,6 +231,36 @@ public sealed class DashboardBrowserTests(DashboardFixture fixture, ITestOutputH
         var background = await page.EvaluateAsync<string>("() => getComputedStyle(document.body).backgroundColor");
         Assert.Equal("rgb(15, 17, 21)", background);
         await ScreenshotAsync(page, "jobs-phone-dark");
+    }
+
+    [BrowserFact]
+    public async Task A_table_source_on_postgresql_is_listed_and_run_now_from_the_schedules_page()
+    {
+        var database = await (await PostgresServer.GetAsync()).CreateDatabaseAsync("browser");
+        async Task SqlAsync(string sql)
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(database);
+            await connection.OpenAsync();
+            await new Npgsql.NpgsqlCommand(sql, connection).ExecuteNonQueryAsync();
+        }
+        var url = $"http://127.0.0.1:{FreePort.Next()}";
+        await using var serve = ChildProcess.Cli(["serve", "--database", database, "--urls", url, "--poll-interval", "200ms"]);
+        await serve.WaitForOutputAsync("Conveyor serve started", TimeSpan.FromSeconds(60));
+        using var http = new HttpClient { BaseAddress = new Uri(url) };
+        await SqlAsync("CREATE TABLE uploads (id serial PRIMARY KEY, status text NOT NULL)");
+        (await http.PutAsync("/api/sources/uploads", new StringContent(
+            """{"table":"uploads","statusColumn":"status","fromStatus":"new","toStatus":"taken","kind":"demo.noop","every":"1h"}""", Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
+        // Once the server's poller has had its first (empty) run, the next is an hour away: rows added now wait for "Run now".
+        for (var i = 0; i < 100 && (await http.GetFromJsonAsync<JsonElement>("/api/sources"))[0].GetProperty("lastPolledAt").ValueKind == JsonValueKind.Null; i++)
+            await Task.Delay(100);
+        await SqlAsync("INSERT INTO uploads (status) SELECT 'new' FROM generate_series(1, 12)");
+
+        var page = await OpenAsync("#/schedules", url);
+        await page.WaitForSelectorAsync("#sources tr[data-source=uploads]");
+        Assert.Contains("status: new → taken", await page.Locator("#sources tr[data-source=uploads]").TextContentAsync());
+        await page.ClickAsync("#sources tr[data-source=uploads] button");
+        await page.WaitForFunctionAsync("() => document.querySelector('#sources tr[data-source=uploads] td:nth-child(8)').textContent === '12'", null, Wait);
+        await ScreenshotAsync(page, "table-sources");
     }
 
     [BrowserFact]

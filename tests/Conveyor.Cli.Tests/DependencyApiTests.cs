@@ -11,18 +11,6 @@ public sealed class DependencyApiTests(ServeFixture serve) : IClassFixture<Serve
 {
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
-    private async Task<JsonElement> WaitFinishedAsync(long id)
-    {
-        for (var i = 0; i < 300; i++)
-        {
-            var job = await serve.Http.GetFromJsonAsync<JsonElement>($"/api/jobs/{id}");
-            if (job.GetProperty("state").GetString() is "completed" or "failed" or "cancelled")
-                return job;
-            await Task.Delay(100);
-        }
-        throw new TimeoutException($"job {id} did not finish");
-    }
-
     [Fact]
     public async Task A_diamond_in_one_batch_runs_in_order_and_the_last_job_reads_both_results()
     {
@@ -39,7 +27,7 @@ public sealed class DependencyApiTests(ServeFixture serve) : IClassFixture<Serve
         Assert.Equal("waiting", waiting.GetProperty("state").GetString());
         Assert.Equal([ids[1], ids[2]], waiting.GetProperty("dependencies").EnumerateArray().Select(d => d.GetProperty("jobId").GetInt64()));
 
-        var collect = await WaitFinishedAsync(ids[3]);
+        var collect = await serve.WaitFinishedAsync(ids[3]);
         Assert.Equal("completed", collect.GetProperty("state").GetString());
         var jobs = new List<JsonElement>();
         foreach (var id in ids.Take(3))
@@ -79,7 +67,7 @@ public sealed class DependencyApiTests(ServeFixture serve) : IClassFixture<Serve
         var strict = await serve.CliAsync("enqueue", "demo.collect", "--depends-on", failing.ToString(), "--json");
         var tolerant = await serve.CliAsync("enqueue", "demo.collect", "--depends-on", $"{failing}:ignore", "--wait");
         Assert.True(tolerant.ExitCode == 0, tolerant.All);
-        var strictJob = await WaitFinishedAsync(JsonDocument.Parse(strict.Stdout).RootElement.GetProperty("id").GetInt64());
+        var strictJob = await serve.WaitFinishedAsync(JsonDocument.Parse(strict.Stdout).RootElement.GetProperty("id").GetInt64());
         Assert.Equal("failed", strictJob.GetProperty("state").GetString());
         Assert.Equal("DependencyFailed", strictJob.GetProperty("errors")[0].GetProperty("type").GetString());
         Assert.Equal(0, strictJob.GetProperty("attempt").GetInt32());

@@ -12,18 +12,6 @@ public sealed class HttpApiTests(ServeFixture serve) : IClassFixture<ServeFixtur
 {
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
-    private async Task<JsonElement> WaitFinishedAsync(long id)
-    {
-        for (var i = 0; i < 300; i++)
-        {
-            var job = await serve.Http.GetFromJsonAsync<JsonElement>($"/api/jobs/{id}");
-            if (job.GetProperty("state").GetString() is "completed" or "failed" or "cancelled")
-                return job;
-            await Task.Delay(100);
-        }
-        throw new TimeoutException($"job {id} did not finish");
-    }
-
     [Fact]
     public async Task Post_a_job_then_read_it_until_it_completes()
     {
@@ -34,7 +22,7 @@ public sealed class HttpApiTests(ServeFixture serve) : IClassFixture<ServeFixtur
         Assert.Equal($"/api/jobs/{id}", response.Headers.Location?.OriginalString);
         Assert.False(accepted.GetProperty("duplicate").GetBoolean());
         Assert.Contains(accepted.GetProperty("state").GetString(), new[] { "queued", "running", "completed" });
-        var job = await WaitFinishedAsync(id);
+        var job = await serve.WaitFinishedAsync(id);
         Assert.Equal("completed", job.GetProperty("state").GetString());
         Assert.Equal(3, job.GetProperty("priority").GetInt32());
         Assert.Equal("a", job.GetProperty("tags")[0].GetString());
@@ -188,7 +176,7 @@ public sealed class HttpApiTests(ServeFixture serve) : IClassFixture<ServeFixtur
         Assert.Equal("cancelled", cancelled.GetProperty("job").GetProperty("state").GetString());
         var retried = await serve.Http.PostAsync($"/api/jobs/{id}/retry", null);
         Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
-        Assert.Equal("completed", (await WaitFinishedAsync(id)).GetProperty("state").GetString());
+        Assert.Equal("completed", (await serve.WaitFinishedAsync(id)).GetProperty("state").GetString());
         Assert.Equal(HttpStatusCode.Conflict, (await serve.Http.PostAsync($"/api/jobs/{id}/retry", null)).StatusCode);
     }
 

@@ -1,3 +1,5 @@
+using System.Net.Http.Json;
+using System.Text.Json;
 using Conveyor.TestSupport;
 using Xunit;
 
@@ -23,6 +25,19 @@ public sealed class ServeFixture : IAsyncLifetime
     }
 
     /// <summary>Runs a CLI command against this server's database.</summary>
+    /// <summary>Reads the job over the API until it is finished (30 s at most).</summary>
+    public async Task<JsonElement> WaitFinishedAsync(long id)
+    {
+        for (var i = 0; i < 300; i++)
+        {
+            var job = await Http.GetFromJsonAsync<JsonElement>($"/api/jobs/{id}");
+            if (job.GetProperty("state").GetString() is "completed" or "failed" or "cancelled")
+                return job;
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"job {id} did not finish");
+    }
+
     public Task<(int ExitCode, string Stdout, string All)> CliAsync(params string[] args) =>
         ChildProcess.RunCliAsync([.. args, "--database", Database], TimeSpan.FromSeconds(90), workingDirectory: _dir.Path);
 

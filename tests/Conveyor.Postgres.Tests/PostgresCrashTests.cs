@@ -5,6 +5,7 @@ using Conveyor.Testing;
 using Conveyor.TestSupport;
 using Npgsql;
 using Xunit;
+using static Conveyor.Postgres.Tests.Sql;
 using Xunit.Abstractions;
 
 namespace Conveyor.Postgres.Tests;
@@ -24,22 +25,6 @@ public sealed class PostgresCrashTests(ITestOutputHelper output)
         await store.MigrateAsync(default);
         await ExecuteAsync(database, "CREATE TABLE test_executions (job_id bigint NOT NULL, attempt int NOT NULL, worker_id text NOT NULL)");
         return (database, store);
-    }
-
-    private static async Task ExecuteAsync(string database, string sql)
-    {
-        await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
-
-    private static async Task<long> CountAsync(string database, string sql)
-    {
-        await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return (long)(await command.ExecuteScalarAsync())!;
     }
 
     private static async Task<List<long>> EnqueueAsync(IConveyorStore store, int count, int sleepMs)

@@ -3,6 +3,7 @@ using Conveyor.Sources;
 using Conveyor.TestSupport;
 using Npgsql;
 using Xunit;
+using static Conveyor.Postgres.Tests.Sql;
 using Xunit.Abstractions;
 
 namespace Conveyor.Postgres.Tests;
@@ -27,22 +28,6 @@ public sealed class PostgresTableSourceTests(ITestOutputHelper output)
             await ExecuteAsync(database, $"CREATE TYPE {statusType} AS ENUM ('pending_review', 'queued', 'done')");
         await ExecuteAsync(database, $"CREATE TABLE uploaded_files (id bigserial PRIMARY KEY, path text NOT NULL, status {statusType} NOT NULL)");
         return (database, store);
-    }
-
-    private static async Task ExecuteAsync(string database, string sql)
-    {
-        await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
-
-    private static async Task<long> CountAsync(string database, string sql)
-    {
-        await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return Convert.ToInt64(await command.ExecuteScalarAsync());
     }
 
     private static Task AddRowsAsync(string database, int count, string status = "pending_review") => ExecuteAsync(database,

@@ -320,8 +320,24 @@
           el("td", {}, !s.enabled ? "disabled" : s.paused ? "paused" : "active"),
           el("td", {}, scheduleActions(s, refresh)))))));
     };
-    await refresh();
-    every(5000, () => refresh().catch(() => {}));
+    const sources = el("div", { class: "panel" });
+    view.append(el("h2", {}, "Table sources"), sources);
+    const refreshSources = async () => {
+      let list;
+      try { list = await call("GET", "sources"); } catch (e) { sources.replaceChildren(el("p", { class: "muted" }, e.message)); return; }
+      if (list.length === 0) { sources.replaceChildren(el("p", { class: "muted" }, "No table sources: add one with conveyor sources add, PUT /api/sources/{name} or o.AddTableSource(...).")); return; }
+      sources.replaceChildren(el("table", { id: "sources" },
+        el("thead", {}, el("tr", {}, ["Name", "Table", "Status", "Kind", "Every", "Last run", "Moved last", "Moved in all", ""].map(h => el("th", {}, h)))),
+        el("tbody", {}, list.map(x => el("tr", { "data-source": x.name },
+          el("td", {}, x.name), el("td", {}, x.table), el("td", {}, `${x.statusColumn}: ${x.fromStatus} → ${x.toStatus}`), el("td", {}, x.kind),
+          el("td", { class: "num" }, `${x.every} s`), el("td", {}, time(x.lastPolledAt)),
+          el("td", { class: "num" }, x.lastMoved.toLocaleString()), el("td", { class: "num" }, x.totalMoved.toLocaleString()),
+          el("td", {}, el("button", { class: "ghost", onclick: async () => {
+            try { const r = await call("POST", `sources/${encodeURIComponent(x.name)}/run`); flash(`${x.name}: ${r.moved} rows enqueued`); await refreshSources(); } catch (e) { flash(e.message, true); }
+          } }, "Run now")))))));
+    };
+    await Promise.all([refresh(), refreshSources()]);
+    every(5000, () => { refresh().catch(() => {}); refreshSources().catch(() => {}); });
   }
   function scheduleActions(s, refresh) {
     const act = async (path) => { try { await call("POST", `schedules/${encodeURIComponent(s.name)}/${path}`); await refresh(); } catch (e) { flash(e.message, true); } };

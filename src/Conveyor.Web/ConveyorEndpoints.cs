@@ -106,6 +106,7 @@ public static class ConveyorEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound);
         ScheduleEndpoints.Map(api, (value, status) => Json(value, status));
         SourceEndpoints.Map(api, (value, status) => Json(value, status));
+        WorkerProtocol.Map(api, (value, status) => Json(value, status));
         api.MapGet("/workers", WorkersAsync).WithName("ListWorkers").WithTags("workers").WithSummary("Worker processes as they last reported.");
         endpoints.MapGet("/healthz", () => Json(new { status = "ok" })).WithName("Health").WithTags("health").WithSummary("The process is alive.");
         endpoints.MapGet("/readyz", ReadyAsync).WithName("Ready").WithTags("health").WithSummary("The store answers (503 with the reason when not).");
@@ -366,6 +367,14 @@ public static class ConveyorEndpoints
             catch (Scheduling.ScheduleNotFoundException ex)
             {
                 return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Schedule not found", detail: ex.Message);
+            }
+            catch (Sources.TableSourceNotFoundException ex)
+            {
+                return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Table source not found", detail: ex.Message);
+            }
+            catch (LeaseNotHeldException ex)
+            {
+                return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "Lease not held", detail: ex.Message);
             }
             catch (Exception ex) when (ex is RequestTooLargeException or JobTooLargeException)
             {

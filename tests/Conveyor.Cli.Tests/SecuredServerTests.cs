@@ -13,6 +13,8 @@ public sealed class SecuredServeFixture : IAsyncLifetime
 {
     public const string AdminKey = "admin-key-0123";
     public const string ReadKey = "read-key-4567";
+    public const string WorkerKey = "worker-key-89ab";
+    public const string OperateKey = "operate-key-cdef";
     private readonly TempDirectory _dir = new("conveyor-secured");
     private ChildProcess? _server;
 
@@ -21,7 +23,7 @@ public sealed class SecuredServeFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _server = ChildProcess.Cli(["serve", "--database", _dir.File("c.db"), "--urls", Url, "--concurrency", "4", "--poll-interval", "200ms",
-            "--api-keys", $"{AdminKey}:admin,{ReadKey}:read", "--redact", "demo.noop:password+card.number"], workingDirectory: _dir.Path);
+            "--api-keys", $"{AdminKey}:admin,{ReadKey}:read,{WorkerKey}:worker,{OperateKey}:operate", "--redact", "demo.noop:password+card.number"], workingDirectory: _dir.Path);
         await _server.WaitForOutputAsync("Conveyor serve started", TimeSpan.FromSeconds(60));
     }
 
@@ -189,5 +191,26 @@ public sealed class TrustedProxyTests
         var (code, _, output) = await ChildProcess.RunCliAsync(["serve", "--database", dir.File("d.db"), "--urls", $"http://127.0.0.1:{FreePort.Next()}", "--trusted-proxies", "not-an-ip"], TimeSpan.FromSeconds(60));
         Assert.Equal(2, code);
         Assert.Contains("not-an-ip", output);
+    }
+}
+
+/// <summary>The external-worker protocol on a server with keys: the worker scope, and nothing else, opens it.</summary>
+public sealed class SecuredWorkerProtocolTests(SecuredServeFixture server) : IClassFixture<SecuredServeFixture>
+{
+    [Fact]
+    public async Task The_protocol_checker_passes_with_a_worker_key_and_other_keys_are_refused()
+    {
+        var (code, report) = await ChildProcess.CheckWorkerProtocolAsync(server.Url, "--worker-key", SecuredServeFixture.WorkerKey, "--operator-key", SecuredServeFixture.OperateKey);
+        Assert.True(code == 0, report);
+        Assert.Contains("13 checks, 13 passed, 0 failed", report);
+
+        var claim = new StringContent("""{"workerId":"w","max":1}""", Encoding.UTF8, "application/json");
+        using var admin = server.Client(SecuredServeFixture.AdminKey);
+        Assert.Equal(HttpStatusCode.Forbidden, (await admin.PostAsync("/api/queues/default/claim", claim)).StatusCode);
+        using var anonymous = server.Client();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsync("/api/queues/default/claim", claim)).StatusCode);
+        using var worker = server.Client(SecuredServeFixture.WorkerKey);
+        Assert.Equal(HttpStatusCode.Forbidden, (await worker.PostAsync("/api/jobs", new StringContent("""{"kind":"demo.noop"}""", Encoding.UTF8, "application/json"))).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await worker.GetAsync("/api/jobs")).StatusCode);
     }
 }

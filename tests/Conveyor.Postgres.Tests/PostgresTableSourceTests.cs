@@ -178,3 +178,21 @@ public sealed class PostgresTableSourceTests(ITestOutputHelper output)
         Assert.True(fleet.Killed >= 5, $"only {fleet.Killed} kills");
     }
 }
+
+/// <summary>The worker protocol on PostgreSQL: long-polls woken by LISTEN/NOTIFY across processes.</summary>
+public sealed class PostgresWorkerProtocolTests
+{
+    public static string? SkipReason => PostgresServer.UnavailableReason;
+
+    [StoreFact]
+    public async Task A_postgresql_server_passes_the_worker_protocol_checker()
+    {
+        var database = await (await PostgresServer.GetAsync()).CreateDatabaseAsync("protocol");
+        var url = $"http://127.0.0.1:{FreePort.Next()}";
+        await using var serve = ChildProcess.Cli(["serve", "--database", database, "--urls", url, "--poll-interval", "200ms"]);
+        await serve.WaitForOutputAsync("Conveyor serve started", TimeSpan.FromSeconds(60));
+        var (code, report) = await ChildProcess.CheckWorkerProtocolAsync(url);
+        Assert.True(code == 0, report);
+        Assert.Contains("13 checks, 13 passed, 0 failed", report);
+    }
+}

@@ -46,11 +46,22 @@ public sealed class ChildProcess : IAsyncDisposable
         Start("dotnet", [RepoPaths.CliDll, .. args], env, workingDirectory);
 
     /// <summary>Runs the CLI to completion: exit code, stdout, and everything (stdout and stderr) it printed.</summary>
-    public static async Task<(int ExitCode, string Stdout, string All)> RunCliAsync(IEnumerable<string> args, TimeSpan? timeout = null, IDictionary<string, string>? env = null, string? workingDirectory = null)
+    public static Task<(int ExitCode, string Stdout, string All)> RunCliAsync(IEnumerable<string> args, TimeSpan? timeout = null, IDictionary<string, string>? env = null, string? workingDirectory = null) =>
+        RunAsync("dotnet", [RepoPaths.CliDll, .. args], timeout, env, workingDirectory);
+
+    /// <summary>Runs a program to completion: exit code, stdout, and everything (stdout and stderr) it printed.</summary>
+    public static async Task<(int ExitCode, string Stdout, string All)> RunAsync(string fileName, IEnumerable<string> args, TimeSpan? timeout = null, IDictionary<string, string>? env = null, string? workingDirectory = null)
     {
-        await using var child = Cli(args, env, workingDirectory);
+        await using var child = Start(fileName, args, env, workingDirectory);
         var code = await child.WaitForExitAsync(timeout ?? TimeSpan.FromSeconds(60));
         return (code, child.Stdout, child.Output);
+    }
+
+    /// <summary>The worker protocol's checker (clients/conformance) against a server: exit code and its report.</summary>
+    public static async Task<(int ExitCode, string Report)> CheckWorkerProtocolAsync(string url, params string[] options)
+    {
+        var (code, _, all) = await RunAsync("python3", [Path.Combine(RepoPaths.Root, "clients", "conformance", "worker_protocol_check.py"), url, .. options], TimeSpan.FromMinutes(3));
+        return (code, all);
     }
 
     private void Add(string? line, bool stdout)

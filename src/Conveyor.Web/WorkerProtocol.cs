@@ -93,6 +93,8 @@ internal static class WorkerProtocol
         while (true)
         {
             var claimed = await store.JobClaimAsync(new JobClaimParams(report.WorkerId, [queue], max, lease), ct);
+            foreach (var job in claimed)
+                services.GetService<Telemetry.ConveyorMetrics>()?.Started(job, time.GetUtcNow());
             var left = deadline - time.GetUtcNow();
             if (claimed.Count > 0 || left <= TimeSpan.Zero)
             {
@@ -186,6 +188,7 @@ internal static class WorkerProtocol
     private static async Task<IResult> ApplyAsync(IServiceProvider services, AttemptOutcome outcome, Func<object, int, IResult> json, CancellationToken ct)
     {
         var applied = await services.GetRequiredService<IJobExecutionStore>().JobApplyOutcomesAsync(new JobApplyOutcomesParams([outcome]), ct);
+        services.GetService<Telemetry.ConveyorMetrics>()?.Applied([outcome], applied);
         return applied.Count == 1
             ? json(new { id = outcome.Lease.Id, state = applied[0].State }, StatusCodes.Status200OK)
             : throw NotHeld(outcome.Lease.Id, outcome.WorkerId);

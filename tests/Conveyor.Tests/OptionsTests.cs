@@ -80,7 +80,7 @@ public sealed class OptionsTests
             .AddConveyor(o => o.UseSqlite(NeverOpened).AddHandler<NoArgs, NoHandler>("k.one"))
             .AddConveyor(o => o.AddHandler<NoArgs, NoHandler>("k.one").Concurrency = 5));
         Assert.Single(provider.GetServices<IHostedService>().OfType<WorkerService>());
-        Assert.Equal(8, provider.GetServices<IHostedService>().Count()); // startup, worker, rescuer, promoter, pruner, counts folder, scheduler, table sources
+        Assert.Equal(9, provider.GetServices<IHostedService>().Count()); // startup, worker, rescuer, promoter, pruner, counts folder, scheduler, table sources, queue gauges
         var options = provider.GetRequiredService<IOptions<ConveyorOptions>>().Value;
         Assert.Equal(5, options.Concurrency);
         Assert.Equal(["k.one"], options.RegisteredKinds.Select(k => k.Kind));

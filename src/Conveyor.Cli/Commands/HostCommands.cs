@@ -196,6 +196,7 @@ internal static class HostCommands
         builder.WebHost.UseUrls(urls);
         AddConveyorHost(builder.Services, options);
         builder.Services.AddOpenApi();
+        CliTelemetry.Add(builder.Services, prometheus: true);
         builder.Services.AddConveyorWeb(o =>
         {
             o.ApiKeys = keys;
@@ -214,6 +215,7 @@ internal static class HostCommands
                 forwarded.KnownProxies.Add(proxy);
             app.UseForwardedHeaders(forwarded);
         }
+        CliTelemetry.MapMetrics(app, keys);
         app.MapConveyor();
         app.MapConveyorDashboard("/");
         app.MapOpenApi();
@@ -254,6 +256,7 @@ internal static class HostCommands
         var options = Validated(parse, settings);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = true });
         AddConveyorHost(builder.Services, options);
+        CliTelemetry.Add(builder.Services, prometheus: false);
         using var host = builder.Build();
         await StartWithBannerAsync(host, host.Services, "work", null, ct);
         await host.WaitForShutdownAsync(CancellationToken.None);

@@ -13,7 +13,8 @@ internal sealed class JobClient(
     IOptions<ConveyorOptions> configured,
     JobKindRegistry kinds,
     JobRowFactory rowFactory,
-    TimeProvider time) : IJobClient
+    TimeProvider time,
+    Telemetry.ConveyorMetrics? metrics = null) : IJobClient
 {
     private readonly ConveyorOptions options = configured.Value;
 
@@ -63,7 +64,11 @@ internal sealed class JobClient(
 
         var results = new EnqueueResult[inserted.Count];
         for (var i = 0; i < inserted.Count; i++)
+        {
             results[i] = new EnqueueResult(inserted[i].Id, inserted[i].Duplicate);
+            if (!inserted[i].Duplicate)
+                metrics?.Enqueued(rows[i].Queue, rows[i].Kind);
+        }
         return results;
     }
 

@@ -15,7 +15,8 @@ internal sealed class Executor(
     RunningJobs running,
     Completer completer,
     TimeProvider time,
-    ILoggerFactory loggerFactory)
+    ILoggerFactory loggerFactory,
+    Telemetry.ConveyorMetrics? metrics = null)
 {
     private const int MaxStackLength = 4000;
     private readonly ILogger _logger = loggerFactory.CreateLogger("Conveyor.Executor");
@@ -26,9 +27,12 @@ internal sealed class Executor(
         var progress = new ProgressReporter(store, job, settings.WorkerId, settings.ProgressInterval, time, _logger);
         using var attempt = new RunningJob(job, progress);
         running.Add(attempt);
+        var started = time.GetTimestamp();
+        metrics?.Started(job, time.GetUtcNow());
         try
         {
-            var outcome = await ExecuteAsync(attempt);
+            var outcome = await ExecuteAsync(attempt) with { Kind = job.Kind };
+            metrics?.Ran(job, outcome.Reason, time.GetElapsedTime(started));
             progress.Close();
             if (!await completer.TryAddAsync(outcome with { Progress = progress.Latest }))
             {

@@ -28,6 +28,8 @@ internal sealed class WorkerService : IHostedService
     private readonly CancellationTokenSource _stopClaiming = new();
     private readonly CancellationTokenSource _stopHeartbeats = new();
     private readonly List<IDisposable> _subscriptions = [];
+    private readonly Telemetry.ConveyorMetrics? _metrics;
+    private IDisposable? _gauges;
     private Task _producerLoop = Task.CompletedTask;
     private Task _heartbeatLoop = Task.CompletedTask;
 
@@ -41,17 +43,19 @@ internal sealed class WorkerService : IHostedService
         RetryPolicy retries,
         IOptions<ConveyorOptions> options,
         TimeProvider time,
-        ILoggerFactory loggerFactory)
+        ILoggerFactory loggerFactory,
+        Telemetry.ConveyorMetrics? metrics = null)
     {
         _enabled = options.Value.RunWorkers;
+        _metrics = metrics;
         _store = store;
         _notifier = notifier;
         _readiness = readiness;
         _settings = WorkerSettings.From(options.Value);
         _time = time;
         _logger = loggerFactory.CreateLogger<WorkerService>();
-        _completer = new Completer(store, _settings, time, loggerFactory.CreateLogger("Conveyor.Completer"));
-        var executor = new Executor(services, store, kinds, retries, _settings, Running, _completer, time, loggerFactory);
+        _completer = new Completer(store, _settings, time, loggerFactory.CreateLogger("Conveyor.Completer"), metrics);
+        var executor = new Executor(services, store, kinds, retries, _settings, Running, _completer, time, loggerFactory, metrics);
         _producer = new Producer(store, _settings, Running, executor, time, loggerFactory.CreateLogger("Conveyor.Producer"));
         _leaseKeeper = new LeaseKeeper(store, _settings, Running, loggerFactory.CreateLogger("Conveyor.LeaseKeeper"));
         _presence = new WorkerPresence(registry, _settings, Running, time);
@@ -73,6 +77,7 @@ internal sealed class WorkerService : IHostedService
         }));
         _subscriptions.Add(_notifier.Listen(NotifierTopics.Control, OnControl));
         await _presence.WriteAsync(cancellationToken);
+        _gauges = _metrics?.TrackWorker(_settings.WorkerId, () => Running.Count, _settings.Concurrency);
         _completer.Start();
         _heartbeatLoop = Task.Run(() => HeartbeatLoopAsync(_stopHeartbeats.Token), CancellationToken.None);
         _producerLoop = Task.Run(() => _producer.RunAsync(_stopClaiming.Token), CancellationToken.None);
@@ -144,6 +149,7 @@ internal sealed class WorkerService : IHostedService
             await HandBackAsync(stuck);
 
         await _completer.StopAsync();
+        _gauges?.Dispose();
         await _stopHeartbeats.CancelAsync();
         await _heartbeatLoop;
         try
@@ -180,13 +186,14 @@ internal sealed class WorkerService : IHostedService
 
     private async Task HandBackAsync(IReadOnlyList<RunningJob> jobs)
     {
-        var outcomes = jobs.Select(j => AttemptOutcome.HandedBack(j.Job.Lease, _settings.WorkerId) with { Progress = j.Progress.Latest }).ToList();
+        var outcomes = jobs.Select(j => AttemptOutcome.HandedBack(j.Job.Lease, _settings.WorkerId) with { Progress = j.Progress.Latest, Kind = j.Job.Kind }).ToList();
         // Tried three times, as the completer tries its writes: a failed hand-back leaves the job to the rescuer (a lease later).
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                await _store.JobApplyOutcomesAsync(new JobApplyOutcomesParams(outcomes), CancellationToken.None);
+                var applied = await _store.JobApplyOutcomesAsync(new JobApplyOutcomesParams(outcomes), CancellationToken.None);
+                _metrics?.Applied(outcomes, applied);
                 _logger.LogWarning("Worker {WorkerId}: handed back {Count} jobs whose handlers ignored cancellation", _settings.WorkerId, outcomes.Count);
                 return;
             }

@@ -74,6 +74,7 @@ public static class ConveyorServiceCollectionExtensions
         services.TryAddSingleton<IJobClient, JobClient>();
         services.TryAddSingleton<Scheduling.IScheduleClient, Scheduling.ScheduleClient>();
         services.TryAddSingleton<Sources.ITableSourceClient, Sources.TableSourceClient>();
+        services.TryAddSingleton(sp => new Telemetry.ConveyorMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
 
         // In this order: the schema exists before any worker or web request uses it.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, StoreStartupService>());
@@ -84,6 +85,7 @@ public static class ConveyorServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CountsFolder>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, Scheduler>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, TableSourcePoller>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, Telemetry.QueueGaugeSampler>());
         services.TryAddSingleton<IScheduleStore>(sp => sp.GetRequiredService<IConveyorStore>());
         services.TryAddSingleton<IJobDependencyStore>(sp => sp.GetRequiredService<IConveyorStore>());
     }

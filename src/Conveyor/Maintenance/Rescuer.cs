@@ -18,7 +18,8 @@ internal sealed class Rescuer(
     StoreReadiness readiness,
     IOptions<ConveyorOptions> options,
     TimeProvider time,
-    ILogger<Rescuer> logger) : PeriodicService(readiness, options, time, logger)
+    ILogger<Rescuer> logger,
+    Telemetry.ConveyorMetrics? metrics = null) : PeriodicService(readiness, options, time, logger)
 {
     private const int BatchSize = 500;
 
@@ -42,9 +43,10 @@ internal sealed class Rescuer(
         if (expired.Count == 0)
             return 0;
         var rescues = expired.Select(job => retries.Rescued(job,
-            new JobError(Time.GetUtcNow(), job.Attempt, "WorkerLost", $"Worker {job.WorkerId} stopped heartbeating; its lease expired."))).ToList();
+            new JobError(Time.GetUtcNow(), job.Attempt, "WorkerLost", $"Worker {job.WorkerId} stopped heartbeating; its lease expired.")) with { Kind = job.Kind }).ToList();
         // A rescue is an attempt outcome like any other, written by the hot path's one outcome statement.
         var applied = await outcomes.JobApplyOutcomesAsync(new JobApplyOutcomesParams(rescues), ct);
+        metrics?.Applied(rescues, applied);
         if (applied.Count > 0)
             Logger.LogWarning("Rescued {Count} jobs whose worker stopped heartbeating: {Ids}", applied.Count, string.Join(",", applied.Take(20).Select(a => a.Id)));
         return applied.Count;

@@ -69,6 +69,9 @@ public sealed record AttemptOutcome
     /// <summary>The final progress, written with the outcome (null: keep what is stored).</summary>
     public JobProgress? Progress { get; init; }
 
+    /// <summary>The job's kind, for telemetry labels only (never written).</summary>
+    public string? Kind { get; init; }
+
     /// <summary>Done; <paramref name="result"/> (JSON text) is stored.</summary>
     public static AttemptOutcome Completed(JobLease lease, string workerId, string? result) =>
         new(lease, workerId, OutcomeReason.Completed, JobState.Completed) { Result = result };

@@ -73,6 +73,7 @@ public sealed record JobClaimParams(string WorkerId, IReadOnlyList<string> Queue
 /// <param name="CreatedAt">When it was enqueued.</param>
 /// <param name="BatchId">Its batch.</param>
 /// <param name="Timeout">Its own per-attempt timeout, if any.</param>
+/// <param name="RunAt">When it could first run (its run-at): the start of its wait.</param>
 public sealed record ClaimedJob(
     long Id,
     string Queue,
@@ -83,7 +84,8 @@ public sealed record ClaimedJob(
     int Priority,
     DateTimeOffset CreatedAt,
     string? BatchId,
-    TimeSpan? Timeout)
+    TimeSpan? Timeout,
+    DateTimeOffset? RunAt = null)
 {
     /// <summary>The lease token of this attempt (with the worker id).</summary>
     public JobLease Lease => new(Id, Attempt);

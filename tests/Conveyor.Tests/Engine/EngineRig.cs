@@ -26,12 +26,14 @@ internal sealed class EngineRig : IAsyncDisposable
         var options = new ConveyorOptions { Backoff = new BackoffPolicy(TimeSpan.FromSeconds(1), 2, TimeSpan.FromMinutes(10), 0) };
         Retries = new RetryPolicy(Kinds, Options.Create(options));
         Services = new ServiceCollection().AddSingleton(Gate).BuildServiceProvider();
-        Completer = new Completer(Store, Settings, Time, NullLogger.Instance);
-        Executor = new Executor(Services, Store, Kinds, Retries, Settings, Running, Completer, Time, NullLoggerFactory.Instance);
+        Completer = new Completer(Store, Settings, Time, NullLogger.Instance, Metrics);
+        Executor = new Executor(Services, Store, Kinds, Retries, Settings, Running, Completer, Time, NullLoggerFactory.Instance, Metrics);
         Completer.Start();
     }
 
     public FakeTimeProvider Time { get; } = new(Start);
+    /// <summary>This rig's own meter (tests listen to it alone, so parallel tests do not see each other's measurements).</summary>
+    public Telemetry.ConveyorMetrics Metrics { get; } = new();
     public InMemoryJobStore Store { get; }
     public JobKindRegistry Kinds { get; } = new();
     public WorkerSettings Settings { get; }
@@ -72,6 +74,7 @@ internal sealed class EngineRig : IAsyncDisposable
         await Task.WhenAll(attempts).WaitAsync(TimeSpan.FromSeconds(10));
         await Completer.StopAsync();
         await Services.DisposeAsync();
+        Metrics.Dispose();
     }
 }
 

@@ -68,7 +68,7 @@ internal sealed class InMemoryJobStore(TimeProvider clock) : IJobExecutionStore,
         row.Attempt++;
         row.WorkerId = worker;
         row.LeaseUntil = now + lease;
-        return new ClaimedJob(row.Id, row.Queue, row.Kind, row.Args, row.Attempt, row.MaxAttempts, 0, now, null, null);
+        return new ClaimedJob(row.Id, row.Queue, row.Kind, row.Args, row.Attempt, row.MaxAttempts, 0, now, null, null, row.RunAt);
     }
 
     private bool Holds(JobLease lease, string worker, out Row row) =>

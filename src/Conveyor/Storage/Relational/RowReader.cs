@@ -45,7 +45,8 @@ internal sealed class RowReader(DbDataReader reader, SqlDialect dialect)
         Priority: Int("priority"),
         CreatedAt: Time("created_at"),
         BatchId: NullableString("batch_id"),
-        Timeout: Seconds("timeout"));
+        Timeout: Seconds("timeout"),
+        RunAt: NullableTime("run_at"));
 
     public Job Job() => new()
     {

@@ -39,6 +39,10 @@ internal sealed class ConveyorMetrics : IDisposable
         _handedBack = Jobs("handed_back", "Attempts given back unfinished at shutdown.");
         _rejected = _meter.CreateCounter<long>("conveyor.outcomes.rejected", "{outcome}",
             "Outcomes refused by the store: the worker no longer held the job (rescued or cancelled meanwhile).");
+        // Every counter exists from the start (a zero without labels), so that a dashboard's query of one that has not
+        // counted yet shows 0 rather than no data: Prometheus' advice for series known in advance.
+        foreach (var counter in new[] { _enqueued, _started, _completed, _failed, _retried, _rescued, _cancelled, _snoozed, _handedBack, _rejected })
+            counter.Add(0);
         var buckets = new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets };
         _runDuration = _meter.CreateHistogram("conveyor.job.run.duration", "s", "How long attempts ran, by outcome.", advice: buckets);
         _waitDuration = _meter.CreateHistogram("conveyor.job.wait.duration", "s",

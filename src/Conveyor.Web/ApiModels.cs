@@ -20,7 +20,8 @@ internal sealed record EnqueueResponse(long Id, JobState? State, bool Duplicate)
 
 /// <summary>
 /// Reads a job request from a JSON object: <c>{"kind", "args", "queue", "priority", "maxAttempts", "runAt", "delay", "uniqueKey",
-/// "concurrencyKey", "tags", "batchId", "timeout", "dependsOn", "ref", "weight"}</c>. <c>dependsOn</c> holds job ids, refs of
+/// "concurrencyKey", "tags", "batchId", "timeout", "dependsOn", "ref", "weight", "traceparent"}</c> (a request's W3C
+/// <c>traceparent</c> header applies to each job that gives none). <c>dependsOn</c> holds job ids, refs of
 /// other jobs in the same request (strings), or <c>{"id"|"ref", "onFailure": "fail"|"ignore"}</c> objects.
 /// </summary>
 internal static class JobRequestReader
@@ -28,10 +29,10 @@ internal static class JobRequestReader
     private static readonly HashSet<string> Known = new(StringComparer.Ordinal)
     {
         "kind", "args", "queue", "priority", "maxAttempts", "runAt", "delay", "uniqueKey", "concurrencyKey", "tags", "batchId", "timeout",
-        "dependsOn", "ref", "weight",
+        "dependsOn", "ref", "weight", "traceparent",
     };
 
-    public static JobRequest Read(JsonElement body)
+    public static JobRequest Read(JsonElement body, string? traceParentHeader = null)
     {
         if (body.ValueKind != JsonValueKind.Object)
             throw new JobValidationException("A job must be a JSON object with at least \"kind\".");
@@ -58,6 +59,7 @@ internal static class JobRequestReader
                 : null,
             DependsOn = DependsOn(body),
             Ref = String(body, "ref"),
+            TraceParent = String(body, "traceparent") ?? (string.IsNullOrEmpty(traceParentHeader) ? null : traceParentHeader),
             Weight = body.TryGetProperty("weight", out var weight) && weight.ValueKind != JsonValueKind.Null
                 ? weight.ValueKind == JsonValueKind.Number ? weight.GetDouble() : throw new JobValidationException("Field \"weight\" must be a number.")
                 : null,

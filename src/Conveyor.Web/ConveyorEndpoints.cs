@@ -144,7 +144,7 @@ public static class ConveyorEndpoints
     /// <summary>202 Accepted with the job and its Location; a duplicate is 200 with the job that holds the unique key.</summary>
     private static async Task<IResult> EnqueueAsync(HttpRequest request, IJobClient client, IOptions<ConveyorOptions> options, CancellationToken ct)
     {
-        var job = JobRequestReader.Read(await ReadBodyAsync(request, options.Value.MaxArgsBytes + SingleJobOverheadBytes, ct));
+        var job = JobRequestReader.Read(await ReadBodyAsync(request, options.Value.MaxArgsBytes + SingleJobOverheadBytes, ct), request.Headers.TraceParent);
         var result = (await client.EnqueueManyAsync([job], null, ct))[0];
         var state = (await client.GetAsync(result.Id, ct))?.State;
         var body = new EnqueueResponse(result.Id, state, result.Duplicate);
@@ -170,7 +170,7 @@ public static class ConveyorEndpoints
         {
             try
             {
-                requests.Add(JobRequestReader.Read(item));
+                requests.Add(JobRequestReader.Read(item, request.Headers.TraceParent));
             }
             catch (JobValidationException ex)
             {
@@ -197,7 +197,7 @@ public static class ConveyorEndpoints
         {
             try
             {
-                return JobRequestReader.Read(item);
+                return JobRequestReader.Read(item, request.Headers.TraceParent);
             }
             catch (JobValidationException ex)
             {

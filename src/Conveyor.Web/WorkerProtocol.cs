@@ -104,7 +104,7 @@ internal static class WorkerProtocol
                     jobs = claimed.Select(j => new
                     {
                         id = j.Id, kind = j.Kind, queue = j.Queue, args = ConveyorJson.ParseElement(j.Args), attempt = j.Attempt, maxAttempts = j.MaxAttempts,
-                        leaseUntil, lease = LeaseToken(j.Id, j.Attempt),
+                        leaseUntil, lease = LeaseToken(j.Id, j.Attempt), traceparent = j.TraceParent,
                     }),
                 }, StatusCodes.Status200OK);
             }

@@ -129,6 +129,8 @@ public sealed record Job
     public TimeSpan? Timeout { get; init; }
     /// <summary>When a cancel was asked for.</summary>
     public DateTimeOffset? CancelRequestedAt { get; init; }
+    /// <summary>The W3C trace context of the code that enqueued it, which its attempts continue.</summary>
+    public string? TraceParent { get; init; }
     /// <summary>Its share in its batch's progress (1 unless given).</summary>
     public double Weight { get; init; } = 1;
     /// <summary>The jobs it waits or waited for, with their states and results (filled by a single-job read; null in lists).</summary>

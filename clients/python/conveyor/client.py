@@ -22,13 +22,14 @@ class Client:
     def enqueue(self, kind: str, args: Any = None, *, queue: Optional[str] = None, priority: Optional[int] = None,
                 max_attempts: Optional[int] = None, delay: Union[None, float, str] = None, run_at: Optional[datetime] = None,
                 unique_key: Optional[str] = None, tags: Optional[Sequence[str]] = None, batch_id: Optional[str] = None,
-                timeout: Union[None, float, str] = None, depends_on: Optional[Sequence[Dependency]] = None) -> int:
+                timeout: Union[None, float, str] = None, depends_on: Optional[Sequence[Dependency]] = None,
+                traceparent: Optional[str] = None) -> int:
         """Enqueues one job and returns its id (the holder's id when ``unique_key`` is taken by a live job).
         ``delay`` and ``timeout`` are seconds or texts such as "10s"; ``depends_on`` holds job ids (or
         ``{"id": 7, "onFailure": "ignore"}``)."""
         answer = self._http.request("POST", "/api/jobs", job_request(kind, args, queue=queue, priority=priority,
             max_attempts=max_attempts, delay=delay, run_at=run_at, unique_key=unique_key, tags=tags, batch_id=batch_id,
-            timeout=timeout, depends_on=depends_on))
+            timeout=timeout, depends_on=depends_on, traceparent=traceparent))
         return int(answer["id"])
 
     def enqueue_many(self, jobs: Iterable[Mapping[str, Any]]) -> List[int]:

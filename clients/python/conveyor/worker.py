@@ -36,6 +36,8 @@ class JobContext:
         self.attempt: int = int(job.get("attempt", 1))
         self.max_attempts: int = int(job.get("maxAttempts", 1))
         self.lease: str = job.get("lease", "")
+        #: The W3C trace context of the code that enqueued the job (continue it in your own tracing), or None.
+        self.traceparent: Optional[str] = job.get("traceparent")
         #: Set when the job was asked to cancel, its lease was lost, or the worker is shutting down past its grace period.
         self.cancelled = threading.Event()
         self.lost = False

@@ -24,13 +24,14 @@ internal static class EnqueueCommand
         AllowMultipleArgumentsPerToken = true,
     };
     private static readonly Option<double?> Weight = new("--weight") { Description = "Its share in its batch's progress (default 1)" };
+    private static readonly Option<string?> TraceParent = new("--traceparent") { Description = "A W3C traceparent the job's attempts continue (env TRACEPARENT)" };
     private static readonly Option<bool> Wait = new("--wait", "-w") { Description = "Wait for the job, showing progress; exit 0 completed, 1 failed or cancelled" };
 
     public static Command Create(CliSettings settings)
     {
         var command = new Command("enqueue", "Enqueue a job (or many with --from-file)")
         {
-            Kind, Args, Queue, Priority, MaxAttempts, Delay, RunAt, Timeout, UniqueKey, Tags, DependsOn, Weight, FromFile, Wait, CommonOptions.Json,
+            Kind, Args, Queue, Priority, MaxAttempts, Delay, RunAt, Timeout, UniqueKey, Tags, DependsOn, Weight, TraceParent, FromFile, Wait, CommonOptions.Json,
         };
         command.SetAction((parse, ct) => CliApp.Guard(() => RunAsync(parse, settings, ct)));
         return command;
@@ -110,6 +111,7 @@ internal static class EnqueueCommand
         Tags = parse.GetValue(Tags)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
         DependsOn = parse.GetValue(DependsOn) is { Length: > 0 } dependsOn ? [.. dependsOn.SelectMany(d => d.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(ParseDependency)] : null,
         Weight = parse.GetValue(Weight),
+        TraceParent = parse.GetValue(TraceParent) ?? (Environment.GetEnvironmentVariable("TRACEPARENT") is { Length: > 0 } inherited ? inherited : null),
     };
 
     /// <summary>"42" or "42:ignore" (or "42:fail").</summary>

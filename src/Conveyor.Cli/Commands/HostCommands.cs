@@ -14,6 +14,7 @@ namespace Conveyor.Cli.Commands;
 /// <summary><c>conveyor serve</c> (workers and the HTTP API) and <c>conveyor work</c> (workers only).</summary>
 internal static class HostCommands
 {
+    private static readonly Option<string?> TraceLinks = new("--trace-links") { Description = "Queues whose attempts start a new trace linked to the enqueuing one instead of a child span, comma-separated (env CONVEYOR_TRACE_LINKS; default: none)" };
     private static readonly Option<string?> HttpAllow = new("--http-allow") { Description = "Hosts the built-in http kind may call: names, IPs, CIDR ranges, comma-separated; internal addresses only when listed themselves (env CONVEYOR_HTTP_ALLOW; default: none, no calls)" };
     private static readonly Option<string?> Queues = new("--queues", "-q") { Description = "Queues to work, comma-separated (env CONVEYOR_QUEUES; default: default)" };
     private static readonly Option<string?> Concurrency = new("--concurrency", "-c") { Description = "Jobs run at once (env CONVEYOR_CONCURRENCY; default: processors x 4)" };
@@ -115,6 +116,7 @@ internal static class HostCommands
         command.Add(CompletedRetention);
         command.Add(FailedRetention);
         command.Add(HttpAllow);
+        command.Add(TraceLinks);
     }
 
     /// <summary>The client setup plus the worker flags, each read once (flag, then environment, then appsettings); validated before a host exists.</summary>
@@ -131,6 +133,7 @@ internal static class HostCommands
         var completed = settings.Duration(parse.GetValue(CompletedRetention), "completed-retention");
         var failed = settings.Duration(parse.GetValue(FailedRetention), "failed-retention");
         var httpAllow = (settings.Get(parse.GetValue(HttpAllow), "http-allow") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var traceLinks = settings.Get(parse.GetValue(TraceLinks), "trace-links");
         Action<ConveyorOptions> setup = o =>
         {
             client(o);
@@ -153,6 +156,8 @@ internal static class HostCommands
                 o.CompletedRetention = cr;
             if (failed is { } fr)
                 o.FailedRetention = fr;
+            if (traceLinks is not null)
+                o.TraceLinkQueues = [.. traceLinks.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
             o.AddHttpJobs(httpAllow); // the http kind exists always; with no host allowed it calls nothing
         };
         return (setup, CommonOptions.Validate(setup));

@@ -33,11 +33,11 @@ SET change_seq = clock.seq,
 FROM ready, clock
 WHERE j.id = ready.id
 RETURNING j.id, j.queue, j.kind, j.args::text AS args, j.attempt, j.max_attempts, j.priority, j.created_at, j.batch_id, j.run_at,
-          extract(epoch FROM j.timeout)::float8 AS timeout, ready.state AS previous_state),
+          j.meta->>'traceparent' AS traceparent, extract(epoch FROM j.timeout)::float8 AS timeout, ready.state AS previous_state),
 counted AS (
     -- Net count changes (kept counts, see migration 0003): each claimed job left queued or scheduled for running.
     INSERT INTO conveyor.job_count_deltas (queue, state, n)
     SELECT queue, previous_state, -count(*) FROM claimed GROUP BY queue, previous_state
     UNION ALL
     SELECT queue, 'running', count(*) FROM claimed GROUP BY queue)
-SELECT id, queue, kind, args, attempt, max_attempts, priority, created_at, batch_id, timeout, run_at FROM claimed;
+SELECT id, queue, kind, args, attempt, max_attempts, priority, created_at, batch_id, timeout, run_at, traceparent FROM claimed;

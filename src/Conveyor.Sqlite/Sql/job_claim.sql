@@ -16,7 +16,7 @@ WHERE id IN (
     SELECT id FROM ({ready})
     ORDER BY priority DESC, run_at, id
     LIMIT @max)
-RETURNING id, queue, kind, args, attempt, max_attempts, priority, created_at, batch_id, timeout, run_at;
+RETURNING id, queue, kind, args, attempt, max_attempts, priority, created_at, batch_id, timeout, run_at, meta ->> 'traceparent' AS traceparent;
 
 
 -- Stamped rows take the counter's next value; it moves only when this statement changed rows.

@@ -4,9 +4,9 @@
 -- No delay means @now exactly: SQLite's date arithmetic rounds to milliseconds, which could put an immediate job a
 -- fraction of a millisecond in the future (and so "scheduled").
 INSERT INTO conveyor_jobs (queue, kind, args, state, priority, max_attempts, run_at, created_at,
-                           unique_key, concurrency_key, batch_id, tags, timeout, weight, change_seq)
+                           unique_key, concurrency_key, batch_id, tags, timeout, weight, meta, change_seq)
 SELECT queue, kind, args, CASE WHEN waiting THEN 'waiting' WHEN run_at > @now THEN 'scheduled' ELSE 'queued' END, priority, max_attempts,
-       run_at, @now, unique_key, concurrency_key, batch_id, tags, timeout, weight,
+       run_at, @now, unique_key, concurrency_key, batch_id, tags, timeout, weight, meta,
        (SELECT value + 1 FROM conveyor_counters WHERE name = 'change')
 FROM (SELECT key AS ord, value ->> 'queue' AS queue, value ->> 'kind' AS kind, value -> 'args' AS args,
              value ->> 'priority' AS priority, value ->> 'max_attempts' AS max_attempts,
@@ -14,7 +14,7 @@ FROM (SELECT key AS ord, value ->> 'queue' AS queue, value ->> 'kind' AS kind, v
                       ELSE strftime('%Y-%m-%dT%H:%M:%f000Z', @now, printf('%+.3f seconds', value ->> 'delay')) END) AS run_at,
              value ->> 'unique_key' AS unique_key, value ->> 'concurrency_key' AS concurrency_key,
              value ->> 'batch_id' AS batch_id, value -> 'tags' AS tags, value ->> 'timeout' AS timeout,
-             coalesce(value ->> 'waiting', 0) AS waiting, value ->> 'weight' AS weight
+             coalesce(value ->> 'waiting', 0) AS waiting, value ->> 'weight' AS weight, value -> 'meta' AS meta
       FROM json_each(@jobs))
 WHERE true
 ORDER BY ord

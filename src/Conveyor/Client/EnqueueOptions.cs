@@ -42,6 +42,12 @@ public sealed record EnqueueOptions
     /// <summary>A name for this request that other requests of the same call use in <see cref="DependsOn"/> before ids exist.</summary>
     public string? Ref { get; init; }
 
+    /// <summary>
+    /// The W3C <c>traceparent</c> its attempts continue (default: the enqueue's own span, or the ambient
+    /// <see cref="System.Diagnostics.Activity.Current"/>): a trace that began elsewhere (an HTTP caller, a trigger) goes on in the worker.
+    /// </summary>
+    public string? TraceParent { get; init; }
+
     /// <summary>Its share in its batch's aggregate progress (default 1; a 2 GB file can weigh more than a 2 KB one).</summary>
     public double? Weight { get; init; }
 }

@@ -14,7 +14,8 @@ internal sealed class JobClient(
     JobKindRegistry kinds,
     JobRowFactory rowFactory,
     TimeProvider time,
-    Telemetry.ConveyorMetrics? metrics = null) : IJobClient
+    Telemetry.ConveyorMetrics? metrics = null,
+    Telemetry.ConveyorTracing? tracing = null) : IJobClient
 {
     private readonly ConveyorOptions options = configured.Value;
 
@@ -59,6 +60,18 @@ internal sealed class JobClient(
         }
 
         await readiness.EnsureReadyAsync(ct);
+        using var producer = tracing?.StartEnqueue(rows);
+        if (Telemetry.ConveyorTracing.TraceParentOf(producer) is { } traceParent)
+        {
+            // The producer span is in the caller's trace, so the attempt continues the producer span; a job that names a
+            // context of another trace keeps its own.
+            var trace = producer?.TraceId.ToHexString();
+            for (var i = 0; i < rows.Length; i++)
+            {
+                if (rows[i].TraceParent is null || (trace is not null && rows[i].TraceParent!.AsSpan(3, 32).SequenceEqual(trace)))
+                    rows[i] = rows[i] with { TraceParent = traceParent };
+            }
+        }
         // Wake-ups are the store's business: a trigger's NOTIFY on PostgreSQL (delivered at commit), an in-process signal on SQLite.
         var inserted = await jobs.JobInsertManyAsync(new JobInsertManyParams(rows, Transaction: transaction), ct);
 

@@ -33,6 +33,7 @@ internal sealed class JobRowFactory(IOptions<ConveyorOptions> configured, JobKin
             Timeout: o.Timeout,
             // A delay counts from now on the store's clock, not this machine's.
             Delay: o.Delay,
-            Weight: o.Weight);
+            Weight: o.Weight,
+            TraceParent: o.TraceParent);
     }
 }

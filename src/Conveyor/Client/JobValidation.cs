@@ -118,6 +118,8 @@ public static partial class JobValidation
             if (string.IsNullOrWhiteSpace(tag) || tag.Length > 100)
                 throw new JobValidationException($"Tag '{tag}' must be 1 to 100 characters.");
         }
+        if (options.TraceParent is { } traceParent && !System.Diagnostics.ActivityContext.TryParse(traceParent, null, out _))
+            throw new JobValidationException($"Trace parent '{traceParent}' is not a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>).");
         if (options.Weight is { } weight && !(weight > 0 && weight <= 1_000_000))
             throw new JobValidationException($"Weight must be above 0 and at most 1,000,000 (got {weight}).");
     }

@@ -16,7 +16,8 @@ internal sealed class Executor(
     Completer completer,
     TimeProvider time,
     ILoggerFactory loggerFactory,
-    Telemetry.ConveyorMetrics? metrics = null)
+    Telemetry.ConveyorMetrics? metrics = null,
+    Telemetry.ConveyorTracing? tracing = null)
 {
     private const int MaxStackLength = 4000;
     private readonly ILogger _logger = loggerFactory.CreateLogger("Conveyor.Executor");
@@ -29,10 +30,13 @@ internal sealed class Executor(
         running.Add(attempt);
         var started = time.GetTimestamp();
         metrics?.Started(job, time.GetUtcNow());
+        var span = tracing?.StartAttempt(job, settings.TraceLinkQueues.Contains(job.Queue));
         try
         {
             var outcome = await ExecuteAsync(attempt) with { Kind = job.Kind };
             metrics?.Ran(job, outcome.Reason, time.GetElapsedTime(started));
+            Telemetry.ConveyorTracing.End(span, outcome);
+            span = null;
             progress.Close();
             if (!await completer.TryAddAsync(outcome with { Progress = progress.Latest }))
             {
@@ -43,6 +47,7 @@ internal sealed class Executor(
         }
         finally
         {
+            span?.Dispose(); // ended without an outcome (the executor itself failed)
             running.Remove(attempt);
         }
     }

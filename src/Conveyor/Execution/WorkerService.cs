@@ -44,7 +44,8 @@ internal sealed class WorkerService : IHostedService
         IOptions<ConveyorOptions> options,
         TimeProvider time,
         ILoggerFactory loggerFactory,
-        Telemetry.ConveyorMetrics? metrics = null)
+        Telemetry.ConveyorMetrics? metrics = null,
+        Telemetry.ConveyorTracing? tracing = null)
     {
         _enabled = options.Value.RunWorkers;
         _metrics = metrics;
@@ -55,7 +56,7 @@ internal sealed class WorkerService : IHostedService
         _time = time;
         _logger = loggerFactory.CreateLogger<WorkerService>();
         _completer = new Completer(store, _settings, time, loggerFactory.CreateLogger("Conveyor.Completer"), metrics);
-        var executor = new Executor(services, store, kinds, retries, _settings, Running, _completer, time, loggerFactory, metrics);
+        var executor = new Executor(services, store, kinds, retries, _settings, Running, _completer, time, loggerFactory, metrics, tracing);
         _producer = new Producer(store, _settings, Running, executor, time, loggerFactory.CreateLogger("Conveyor.Producer"));
         _leaseKeeper = new LeaseKeeper(store, _settings, Running, loggerFactory.CreateLogger("Conveyor.LeaseKeeper"));
         _presence = new WorkerPresence(registry, _settings, Running, time);

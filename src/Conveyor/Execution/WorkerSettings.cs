@@ -12,11 +12,17 @@ internal sealed record WorkerSettings(
     TimeSpan CompleterWindow,
     int CompleterBatchSize,
     TimeSpan ShutdownTimeout,
-    DrainPlan? Drain = null)
+    DrainPlan? Drain = null,
+    IReadOnlySet<string>? TraceLinks = null)
 {
     public static WorkerSettings From(ConveyorOptions o) => new(
         o.WorkerId, [.. o.Queues], o.Concurrency, o.Lease, o.EffectiveHeartbeatInterval, o.PollInterval,
-        o.ProgressInterval, o.CompleterWindow, o.CompleterBatchSize, o.ShutdownTimeout, o.Drain);
+        o.ProgressInterval, o.CompleterWindow, o.CompleterBatchSize, o.ShutdownTimeout, o.Drain, o.TraceLinkQueues.ToHashSet(StringComparer.Ordinal));
+
+    /// <summary>Queues whose attempts start a linked trace rather than a child span.</summary>
+    public IReadOnlySet<string> TraceLinkQueues => TraceLinks ?? EmptySet;
+
+    private static readonly IReadOnlySet<string> EmptySet = new HashSet<string>();
 
     /// <summary>How often the workers record is refreshed: every Lease/3, at most every 5 s.</summary>
     public TimeSpan RegistrationInterval => TimeSpan.FromTicks(Math.Min(Lease.Ticks / 3, TimeSpan.FromSeconds(5).Ticks));

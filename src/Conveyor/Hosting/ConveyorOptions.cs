@@ -113,6 +113,12 @@ public sealed class ConveyorOptions
     /// <summary>The kinds registered so far.</summary>
     public IReadOnlyCollection<JobKindRegistration> RegisteredKinds => Kinds.All;
 
+    /// <summary>
+    /// Queues whose attempts start a new trace linked to the enqueuing one instead of continuing it as a child (for jobs
+    /// that run long after they were enqueued, which would stretch the first trace over days). Default: none.
+    /// </summary>
+    public IList<string> TraceLinkQueues { get; set { Unfrozen(); field = value; } } = [];
+
     internal List<Scheduling.ScheduleDefinition> Schedules { get; } = [];
 
     internal List<Sources.TableSourceDefinition> TableSources { get; } = [];
@@ -179,6 +185,7 @@ public sealed class ConveyorOptions
         if (_frozen)
             return;
         Queues = Queues.ToList().AsReadOnly();
+        TraceLinkQueues = TraceLinkQueues.ToList().AsReadOnly();
         _frozen = true;
     }
 

@@ -75,6 +75,7 @@ public static class ConveyorServiceCollectionExtensions
         services.TryAddSingleton<Scheduling.IScheduleClient, Scheduling.ScheduleClient>();
         services.TryAddSingleton<Sources.ITableSourceClient, Sources.TableSourceClient>();
         services.TryAddSingleton(sp => new Telemetry.ConveyorMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+        services.TryAddSingleton<Telemetry.ConveyorTracing>();
 
         // In this order: the schema exists before any worker or web request uses it.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, StoreStartupService>());

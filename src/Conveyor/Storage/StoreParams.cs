@@ -21,6 +21,7 @@ namespace Conveyor.Storage;
 /// <param name="Delay">With no <paramref name="RunAt"/>: how long after the store's now it may start.</param>
 /// <param name="DependsOn">Jobs it waits for: it is inserted <c>waiting</c> and released when they end.</param>
 /// <param name="Weight">Its share in its batch's progress (null: 1).</param>
+/// <param name="TraceParent">The W3C trace context its attempts continue (stored in <c>meta</c>).</param>
 public sealed record JobInsertRow(
     string Kind,
     string Queue,
@@ -35,7 +36,8 @@ public sealed record JobInsertRow(
     TimeSpan? Timeout = null,
     TimeSpan? Delay = null,
     IReadOnlyList<JobDependencyRow>? DependsOn = null,
-    double? Weight = null);
+    double? Weight = null,
+    string? TraceParent = null);
 
 /// <summary>One job a new job waits for: an existing job, or another row of the same insert (by its position).</summary>
 /// <param name="JobId">The existing job, or null when <paramref name="RequestIndex"/> is set.</param>
@@ -74,6 +76,7 @@ public sealed record JobClaimParams(string WorkerId, IReadOnlyList<string> Queue
 /// <param name="BatchId">Its batch.</param>
 /// <param name="Timeout">Its own per-attempt timeout, if any.</param>
 /// <param name="RunAt">When it could first run (its run-at): the start of its wait.</param>
+/// <param name="TraceParent">The W3C trace context of the code that enqueued it.</param>
 public sealed record ClaimedJob(
     long Id,
     string Queue,
@@ -85,7 +88,8 @@ public sealed record ClaimedJob(
     DateTimeOffset CreatedAt,
     string? BatchId,
     TimeSpan? Timeout,
-    DateTimeOffset? RunAt = null)
+    DateTimeOffset? RunAt = null,
+    string? TraceParent = null)
 {
     /// <summary>The lease token of this attempt (with the worker id).</summary>
     public JobLease Lease => new(Id, Attempt);

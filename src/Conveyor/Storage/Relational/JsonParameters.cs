@@ -32,6 +32,12 @@ internal static class JsonParameters
         if (j.DependsOn is { Count: > 0 })
             w.WriteBoolean("waiting", true);
         Optional(w, "weight", j.Weight);
+        if (j.TraceParent is { } traceParent)
+        {
+            w.WriteStartObject("meta");
+            w.WriteString("traceparent", traceParent);
+            w.WriteEndObject();
+        }
     });
 
     public static string Outcomes(IReadOnlyList<AttemptOutcome> outcomes) => Array(outcomes, (w, o) =>

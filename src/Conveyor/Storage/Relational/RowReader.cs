@@ -46,7 +46,8 @@ internal sealed class RowReader(DbDataReader reader, SqlDialect dialect)
         CreatedAt: Time("created_at"),
         BatchId: NullableString("batch_id"),
         Timeout: Seconds("timeout"),
-        RunAt: NullableTime("run_at"));
+        RunAt: NullableTime("run_at"),
+        TraceParent: NullableString("traceparent"));
 
     public Job Job() => new()
     {
@@ -74,6 +75,7 @@ internal sealed class RowReader(DbDataReader reader, SqlDialect dialect)
         Timeout = Seconds("timeout"),
         CancelRequestedAt = NullableTime("cancel_requested_at"),
         Weight = Double("weight"),
+        TraceParent = NullableString("traceparent"),
     };
 
     public DependencyResult Dependency() => new(

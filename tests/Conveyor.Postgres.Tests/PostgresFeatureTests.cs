@@ -62,6 +62,26 @@ public sealed class PostgresFeatureTests : IAsyncLifetime
     }
 
     [StoreFact]
+    public async Task Sql_enqueue_waits_on_dependencies_and_carries_a_traceparent()
+    {
+        const string traceParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        var first = (long)(await ScalarAsync("SELECT conveyor.enqueue('a.b')"))!;
+        var waiting = (long)(await ScalarAsync($"SELECT conveyor.enqueue('c.d', depends_on => ARRAY[{first}]::bigint[], traceparent => '{traceParent}')"))!;
+        var job = await _store.JobGetAsync(waiting, default);
+        Assert.Equal((JobState.Waiting, traceParent, first), (job!.State, job.TraceParent, Assert.Single(job.Dependencies!).JobId));
+
+        var claimed = Assert.Single(await _store.JobClaimAsync(new JobClaimParams("w", ["default"], 10, TimeSpan.FromSeconds(30)), default));
+        await _store.JobApplyOutcomesAsync(new JobApplyOutcomesParams([AttemptOutcome.Completed(claimed.Lease, "w", "1")]), default);
+        Assert.Equal(JobState.Queued, (await _store.JobGetAsync(waiting, default))!.State);
+        var after = (long)(await ScalarAsync($"SELECT conveyor.enqueue('e.f', depends_on => ARRAY[{first}]::bigint[])"))!;
+        Assert.Equal(JobState.Queued, (await _store.JobGetAsync(after, default))!.State); // its dependency had ended
+
+        foreach (var sql in new[] { "SELECT conveyor.enqueue('x.y', depends_on => ARRAY[999999]::bigint[])", "SELECT conveyor.enqueue('x.y', traceparent => 'nope')" })
+            Assert.Equal("22023", (await Assert.ThrowsAsync<PostgresException>(() => ScalarAsync(sql))).SqlState);
+        Assert.Equal(3L, await ScalarAsync("SELECT count(*) FROM conveyor.jobs"));
+    }
+
+    [StoreFact]
     public async Task Sql_enqueue_rejects_bad_input_clearly_and_inserts_nothing()
     {
         var bad = new[]

@@ -14,6 +14,7 @@ namespace Conveyor.Cli.Commands;
 /// <summary><c>conveyor serve</c> (workers and the HTTP API) and <c>conveyor work</c> (workers only).</summary>
 internal static class HostCommands
 {
+    private static readonly Option<string?> LogFormat = new("--log-format") { Description = "text (default, for people) or json (one object per line, with each job's id, kind, queue, attempt, worker and trace id) (env CONVEYOR_LOG_FORMAT)" };
     private static readonly Option<string?> TraceLinks = new("--trace-links") { Description = "Queues whose attempts start a new trace linked to the enqueuing one instead of a child span, comma-separated (env CONVEYOR_TRACE_LINKS; default: none)" };
     private static readonly Option<string?> HttpAllow = new("--http-allow") { Description = "Hosts the built-in http kind may call: names, IPs, CIDR ranges, comma-separated; internal addresses only when listed themselves (env CONVEYOR_HTTP_ALLOW; default: none, no calls)" };
     private static readonly Option<string?> Queues = new("--queues", "-q") { Description = "Queues to work, comma-separated (env CONVEYOR_QUEUES; default: default)" };
@@ -68,7 +69,7 @@ internal static class HostCommands
         if (max is < 1)
             throw new JobValidationException($"--max must be at least 1 (got {max}).");
         var plan = new Conveyor.Execution.DrainPlan(max);
-        var (setup, checkedOptions) = Validated(parse, settings);
+        var (setup, checkedOptions, jsonLogs) = Validated(parse, settings);
         Action<ConveyorOptions> drain = o =>
         {
             setup(o);
@@ -76,7 +77,7 @@ internal static class HostCommands
             o.RunMaintenance = false;
         };
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = true });
-        AddConveyorHost(builder.Services, (drain, checkedOptions));
+        AddConveyorHost(builder.Services, (drain, checkedOptions, jsonLogs));
         if (parse.GetValue(CommonOptions.Json)) // one JSON document on stdout: the log goes to stderr
             builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         using var host = builder.Build();
@@ -117,10 +118,11 @@ internal static class HostCommands
         command.Add(FailedRetention);
         command.Add(HttpAllow);
         command.Add(TraceLinks);
+        command.Add(LogFormat);
     }
 
     /// <summary>The client setup plus the worker flags, each read once (flag, then environment, then appsettings); validated before a host exists.</summary>
-    private static (Action<ConveyorOptions> Setup, ConveyorOptions Checked) Validated(ParseResult parse, CliSettings settings)
+    private static (Action<ConveyorOptions> Setup, ConveyorOptions Checked, bool JsonLogs) Validated(ParseResult parse, CliSettings settings)
     {
         var client = CommonOptions.ClientSetup(parse, settings);
         var queues = settings.Get(parse.GetValue(Queues), "queues");
@@ -134,6 +136,12 @@ internal static class HostCommands
         var failed = settings.Duration(parse.GetValue(FailedRetention), "failed-retention");
         var httpAllow = (settings.Get(parse.GetValue(HttpAllow), "http-allow") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var traceLinks = settings.Get(parse.GetValue(TraceLinks), "trace-links");
+        var jsonLogs = settings.Get(parse.GetValue(LogFormat), "log-format") switch
+        {
+            null or "text" => false,
+            "json" => true,
+            var other => throw new JobValidationException($"--log-format: '{other}' is not text or json."),
+        };
         Action<ConveyorOptions> setup = o =>
         {
             client(o);
@@ -160,22 +168,37 @@ internal static class HostCommands
                 o.TraceLinkQueues = [.. traceLinks.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
             o.AddHttpJobs(httpAllow); // the http kind exists always; with no host allowed it calls nothing
         };
-        return (setup, CommonOptions.Validate(setup));
+        return (setup, CommonOptions.Validate(setup), jsonLogs);
     }
 
-    private static void AddConveyorHost(IServiceCollection services, (Action<ConveyorOptions> Setup, ConveyorOptions Checked) options)
+    private static void AddConveyorHost(IServiceCollection services, (Action<ConveyorOptions> Setup, ConveyorOptions Checked, bool JsonLogs) options)
     {
         services.AddConveyor(options.Setup);
         // The host must wait for the worker's own shutdown sequence (finish, cancel, hand back).
         services.Configure<HostOptions>(h => h.ShutdownTimeout = options.Checked.ShutdownTimeout + TimeSpan.FromSeconds(15));
-        services.AddLogging(l => l
-            .AddSimpleConsole(c =>
+        services.AddLogging(l =>
+        {
+            if (options.JsonLogs)
             {
-                c.SingleLine = true;
-                c.TimestampFormat = "HH:mm:ss.fff ";
-            })
-            .AddFilter("Microsoft.AspNetCore", LogLevel.Warning)
-            .AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning));
+                // One JSON object per line, with every scope's values as fields: an attempt's JobId, Kind, Queue, Attempt,
+                // WorkerId and TraceId are on all it logs (Telemetry/JobLogScope).
+                l.AddJsonConsole(c =>
+                {
+                    c.IncludeScopes = true;
+                    c.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                    c.UseUtcTimestamp = true;
+                });
+            }
+            else
+            {
+                l.AddSimpleConsole(c =>
+                {
+                    c.SingleLine = true;
+                    c.TimestampFormat = "HH:mm:ss.fff ";
+                });
+            }
+            l.AddFilter("Microsoft.AspNetCore", LogLevel.Warning).AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        });
     }
 
     private static async Task<int> ServeAsync(ParseResult parse, CliSettings settings, CancellationToken ct)

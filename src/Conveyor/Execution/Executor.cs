@@ -31,6 +31,9 @@ internal sealed class Executor(
         var started = time.GetTimestamp();
         metrics?.Started(job, time.GetUtcNow());
         var span = tracing?.StartAttempt(job, settings.TraceLinkQueues.Contains(job.Queue));
+        // Everything logged during the attempt (the handler's loggers included: scopes are the logger factory's) says which
+        // job, attempt and worker it is about, and in which trace.
+        using var logScope = _logger.BeginScope(new Telemetry.JobLogScope(job, settings.WorkerId, span));
         try
         {
             var outcome = await ExecuteAsync(attempt) with { Kind = job.Kind };

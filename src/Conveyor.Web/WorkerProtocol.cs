@@ -28,16 +28,17 @@ internal static class WorkerProtocol
 
     public static void Map(RouteGroupBuilder api, Func<object, int, IResult> json)
     {
+        var presence = new RemoteWorkerPresence();
         var routes = api.MapGroup("").WithMetadata(Worker).WithTags("workers")
             .AddEndpointFilter(async (context, next) =>
             {
                 context.HttpContext.Response.Headers["Conveyor-Protocol"] = Version;
                 return await next(context);
             });
-        routes.MapPost("/queues/{queue}/claim", (string queue, HttpRequest request, CancellationToken ct) => ClaimAsync(queue, request, json, ct))
+        routes.MapPost("/queues/{queue}/claim", (string queue, HttpRequest request, CancellationToken ct) => ClaimAsync(queue, request, presence, json, ct))
             .WithName("ClaimJobs")
             .WithSummary("External workers: claim up to max ready jobs of the queue, waiting up to waitSeconds (at most 30) for one: {workerId, max, waitSeconds} -> {jobs: [{id, kind, queue, args, attempt, maxAttempts, leaseUntil, lease}]}.");
-        routes.MapPost("/jobs/{id:long}/heartbeat", (long id, HttpRequest request, CancellationToken ct) => HeartbeatAsync(id, request, json, ct))
+        routes.MapPost("/jobs/{id:long}/heartbeat", (long id, HttpRequest request, CancellationToken ct) => HeartbeatAsync(id, request, presence, json, ct))
             .WithName("HeartbeatJob").WithSummary("Extend the lease: {workerId, lease} -> {leaseUntil, cancelRequested}; 409 when the worker no longer holds the job.");
         routes.MapPost("/jobs/{id:long}/progress", (long id, HttpRequest request, CancellationToken ct) => ProgressAsync(id, request, json, ct))
             .WithName("ReportProgress").WithSummary("Report progress: {workerId, lease, percent, stage, done, total}.");
@@ -51,7 +52,7 @@ internal static class WorkerProtocol
 
     private sealed record Report(string WorkerId, JsonFields Fields, JsonElement Body);
 
-    private static readonly HashSet<string> ClaimFields = new(StringComparer.Ordinal) { "workerId", "max", "waitSeconds" };
+    private static readonly HashSet<string> ClaimFields = new(StringComparer.Ordinal) { "workerId", "max", "waitSeconds", "host", "pid", "concurrency", "running" };
 
     private static async Task<Report> ReadAsync(HttpRequest request, IReadOnlySet<string> known, CancellationToken ct)
     {
@@ -62,7 +63,7 @@ internal static class WorkerProtocol
         return new Report(workerId, fields, body);
     }
 
-    private static async Task<IResult> ClaimAsync(string queue, HttpRequest request, Func<object, int, IResult> json, CancellationToken ct)
+    private static async Task<IResult> ClaimAsync(string queue, HttpRequest request, RemoteWorkerPresence presence, Func<object, int, IResult> json, CancellationToken ct)
     {
         JobValidation.ValidateQueue(queue);
         var report = await ReadAsync(request, ClaimFields, ct);
@@ -80,6 +81,9 @@ internal static class WorkerProtocol
         var time = services.GetRequiredService<TimeProvider>();
         await services.GetRequiredService<StoreReadiness>().EnsureReadyAsync(ct);
         await notifier.StartAsync(ct);
+        await presence.TouchAsync(services, new RemoteWorker(report.WorkerId, queue,
+            report.Fields.Text("host") ?? request.HttpContext.Connection.RemoteIpAddress?.ToString() ?? "?",
+            report.Fields.Number("pid") ?? 0, report.Fields.Number("concurrency") ?? max, report.Fields.Number("running") ?? 0), ct);
 
         // Subscribed before the first look, so that a job enqueued between the look and the wait still wakes it. No database
         // connection is held while it waits: only the claim statements use one.
@@ -114,10 +118,11 @@ internal static class WorkerProtocol
 
     private static readonly HashSet<string> HeartbeatFields = new(StringComparer.Ordinal) { "workerId", "lease" };
 
-    private static async Task<IResult> HeartbeatAsync(long id, HttpRequest request, Func<object, int, IResult> json, CancellationToken ct)
+    private static async Task<IResult> HeartbeatAsync(long id, HttpRequest request, RemoteWorkerPresence presence, Func<object, int, IResult> json, CancellationToken ct)
     {
         var report = await ReadAsync(request, HeartbeatFields, ct);
         var (services, jobLease) = await HeldAsync(id, report, request, ct);
+        await presence.TouchAsync(services, report.WorkerId, ct);
         var lease = services.GetRequiredService<IOptions<ConveyorOptions>>().Value.Lease;
         var result = await services.GetRequiredService<IJobExecutionStore>().JobHeartbeatAsync(new JobHeartbeatParams(report.WorkerId, [jobLease], lease), ct);
         if (result.Lost.Count > 0)
@@ -230,6 +235,39 @@ internal static class WorkerProtocol
 
     private static LeaseNotHeldException NotHeld(long id, string workerId) =>
         new($"Worker '{workerId}' does not hold job {id}: it was rescued after a missed heartbeat, cancelled, finished, or claimed by another worker.");
+}
+
+/// <summary>What an external worker said of itself in its latest claim.</summary>
+internal sealed record RemoteWorker(string Id, string Queue, string Host, int Pid, int Concurrency, int Running);
+
+/// <summary>
+/// Keeps external workers in the workers registry (the dashboard's workers page, GET /api/workers) as .NET workers keep
+/// themselves: refreshed by their claims and heartbeats, at most every 5 s each; the rescuer ages out one that went quiet.
+/// </summary>
+internal sealed class RemoteWorkerPresence
+{
+    private static readonly TimeSpan Every = TimeSpan.FromSeconds(5);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (RemoteWorker Worker, DateTimeOffset Written)> _seen = new(StringComparer.Ordinal);
+
+    public Task TouchAsync(IServiceProvider services, RemoteWorker worker, CancellationToken ct)
+    {
+        // What it says of itself changed (another queue, its running count): written now; else at most every 5 s.
+        var unchanged = _seen.TryGetValue(worker.Id, out var last) && last.Worker == worker;
+        return WriteAsync(services, worker, unchanged ? last.Written : null, ct);
+    }
+
+    public Task TouchAsync(IServiceProvider services, string workerId, CancellationToken ct) =>
+        _seen.TryGetValue(workerId, out var last) ? WriteAsync(services, last.Worker, last.Written, ct) : Task.CompletedTask;
+
+    private async Task WriteAsync(IServiceProvider services, RemoteWorker worker, DateTimeOffset? written, CancellationToken ct)
+    {
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+        if (written is { } at && now - at < Every)
+            return;
+        _seen[worker.Id] = (worker, now);
+        await services.GetRequiredService<IWorkerRegistry>().WorkerUpsertAsync(
+            new WorkerUpsertParams(worker.Id, worker.Host, worker.Pid, [worker.Queue], Math.Max(1, worker.Concurrency), worker.Running), ct);
+    }
 }
 
 /// <summary>A worker reported on a job it does not hold (HTTP 409).</summary>

@@ -149,7 +149,9 @@ class Worker:
             try:
                 headers: Dict[str, str] = {}
                 answer = self._http.request("POST", f"/api/queues/{self.queue}/claim",
-                                            {"workerId": self.worker_id, "max": free, "waitSeconds": self.wait_seconds}, answer_headers=headers)
+                                            {"workerId": self.worker_id, "max": free, "waitSeconds": self.wait_seconds,
+                                             "host": socket.gethostname(), "pid": os.getpid(), "concurrency": self.concurrency,
+                                             "running": self.concurrency - free}, answer_headers=headers)
                 backoff = 0.5
                 if not self._version_checked:
                     version = headers.get("conveyor-protocol")
@@ -198,21 +200,24 @@ class Worker:
             try:
                 result = handler(context)
             except PermanentError as error:
-                context.flush_progress()
-                self._report(context, "fail", {"error": _error(error), "retry": False})
+                self._finish(context, "fail", {"error": _error(error), "retry": False})
                 return
             except Exception as error:  # noqa: BLE001 - a handler's failure is the job's, reported, never the worker's
-                context.flush_progress()
-                self._report(context, "fail", {"error": _error(error), "retry": not isinstance(error, Cancelled)})
+                self._finish(context, "fail", {"error": _error(error), "retry": not isinstance(error, Cancelled)})
                 return
-            context.flush_progress()
-            self._report(context, "complete", {"result": result})
+            self._finish(context, "complete", {"result": result})
         finally:
             context.finished = True
             with self._lock:
                 self._running.pop(context.id, None)
                 self._threads.pop(context.id, None)
             self._slot_freed.set()
+
+    def _finish(self, context: JobContext, what: str, body: Dict[str, Any]) -> None:
+        """The attempt's last report: its final progress, then the outcome (heartbeats racing with it stay quiet)."""
+        context.flush_progress()
+        context.finished = True
+        self._report(context, what, body)
 
     def _report(self, context: JobContext, what: str, body: Dict[str, Any]) -> Optional[Dict[str, Any]]:
         """One report on a held job; a lost lease marks the job lost (its work is abandoned, never reported again)."""
@@ -223,7 +228,7 @@ class Worker:
         except LeaseLost as error:
             if context.finished and what == "heartbeat":
                 return None  # a heartbeat sent as the job ended: nothing was lost
-            self.log.warning("job %d: %s", context.id, error.detail or error)
+            self.log.warning("job %d: %s refused: %s", context.id, what, error.detail or error)
             context.lost = True
             context.cancelled.set()
         except ConveyorError as error:
@@ -250,7 +255,7 @@ class Worker:
         while self._running and time.monotonic() < deadline:
             time.sleep(0.05)
         with self._lock:
-            left = list(self._running.values())
+            left = [context for context in self._running.values() if not context.finished]
         for context in left:
             self.log.info("job %d: handed back at shutdown", context.id)
             self._hand_back(context)

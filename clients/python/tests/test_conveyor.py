@@ -90,6 +90,10 @@ class WorkerTests(unittest.TestCase):
         self.assertEqual({"n": 42, "attempt": 1}, job["result"])
         self.assertEqual((100, "step 3", 3, 3), (job["progress"]["percent"], job["progress"]["stage"], job["progress"]["done"], job["progress"]["total"]))
         self.assertTrue(job["workerId"].startswith("py-"))
+        workers = Transport(server.url).request("GET", "/api/workers")
+        listed = [w for w in workers if w["id"] == job["workerId"]]
+        self.assertEqual(1, len(listed), workers)
+        self.assertEqual((["py-ok"], 4), (listed[0]["queues"], listed[0]["concurrency"]))
 
     def test_an_exception_is_retried_and_a_permanent_error_fails_at_once(self) -> None:
         calls = []

@@ -1,7 +1,9 @@
 using Conveyor.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -20,11 +22,16 @@ internal static class CliTelemetry
 
     private static bool Otlp => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"));
 
-    public static void Add(IServiceCollection services, bool prometheus)
+    public static void Add(IHostApplicationBuilder builder, bool prometheus)
     {
         if (!prometheus && !Otlp)
             return;
-        var telemetry = services.AddOpenTelemetry()
+        // The SDK reads OTEL_* settings (endpoint, protocol, headers, intervals) from the host's configuration, whose
+        // sources the CLI clears (it reads its own settings): the OTEL_* variables are put back, and nothing else.
+        builder.Configuration.AddInMemoryCollection(Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .Where(e => ((string)e.Key).StartsWith("OTEL_", StringComparison.Ordinal))
+            .Select(e => new KeyValuePair<string, string?>((string)e.Key, (string?)e.Value)));
+        var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(Environment.GetEnvironmentVariable("OTEL_SERVICE_NAME") ?? "conveyor"))
             .WithMetrics(m =>
             {

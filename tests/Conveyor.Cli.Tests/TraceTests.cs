@@ -9,7 +9,7 @@ namespace Conveyor.Cli.Tests;
 /// <summary>
 /// A trace continued across processes: the enqueuer's W3C context (an HTTP header, the CLI's --traceparent) is stored with
 /// the job and the attempt's span in the `serve` process continues it (or, for a --trace-links queue, links to it). The
-/// server exports over OTLP to a port nobody listens on: that turns tracing on, and the export failing changes nothing.
+/// server exports over OTLP (HTTP/protobuf) to a receiver in this test, which keeps what it is sent.
 /// </summary>
 public sealed class TraceTests : IAsyncLifetime
 {
@@ -20,14 +20,69 @@ public sealed class TraceTests : IAsyncLifetime
     private ChildProcess? _server;
     private HttpClient _http = null!;
     private readonly string _url = $"http://127.0.0.1:{FreePort.Next()}";
+    private readonly System.Net.HttpListener _otlp = new();
+    private readonly List<(string Path, byte[] Body)> _exported = [];
 
     public async Task InitializeAsync()
     {
+        var otlp = $"http://127.0.0.1:{FreePort.Next()}/";
+        _otlp.Prefixes.Add(otlp);
+        _otlp.Start();
+        _ = ReceiveAsync();
         _server = ChildProcess.Cli(["serve", "--database", _dir.File("c.db"), "--urls", _url, "--queues", "default,later", "--trace-links", "later",
                 "--poll-interval", "200ms", "--handlers", RepoPaths.TestHandlersDll],
-            new Dictionary<string, string> { ["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://127.0.0.1:{FreePort.Next()}", ["OTEL_BSP_SCHEDULE_DELAY"] = "60000" }, _dir.Path);
+            new Dictionary<string, string>
+            {
+                ["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp.TrimEnd('/'), ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+                ["OTEL_BSP_SCHEDULE_DELAY"] = "200", ["OTEL_METRIC_EXPORT_INTERVAL"] = "500",
+            }, _dir.Path);
         await _server.WaitForOutputAsync("Conveyor serve started", TimeSpan.FromSeconds(60));
         _http = new HttpClient { BaseAddress = new Uri(_url) };
+    }
+
+    /// <summary>A minimal OTLP/HTTP receiver: keeps each export's path and body, answers 200.</summary>
+    private async Task ReceiveAsync()
+    {
+        while (_otlp.IsListening)
+        {
+            try
+            {
+                var context = await _otlp.GetContextAsync();
+                using var body = new MemoryStream();
+                await context.Request.InputStream.CopyToAsync(body);
+                lock (_exported)
+                    _exported.Add((context.Request.Url!.AbsolutePath, body.ToArray()));
+                context.Response.StatusCode = 200;
+                context.Response.Close();
+            }
+            catch (Exception) when (!_otlp.IsListening)
+            {
+                return;
+            }
+        }
+    }
+
+    private bool Exported(string path, params string[] texts)
+    {
+        lock (_exported)
+            return texts.All(t => _exported.Any(e => e.Path == path && e.Body.AsSpan().IndexOf(Encoding.UTF8.GetBytes(t)) >= 0));
+    }
+
+    [Fact]
+    public async Task Spans_and_metrics_are_exported_over_otlp()
+    {
+        await RunAsync(Enqueue("""{"kind":"test.trace"}"""));
+        // Protobuf keeps strings as UTF-8: the span names, the scope and the metrics' names can be found in the bodies
+        // (the two spans may come in separate exports).
+        for (var i = 0; i < 100 && !(Exported("/v1/traces", "process default", "send default", "Conveyor") && Exported("/v1/metrics", "conveyor.jobs.completed", "conveyor.job.run.duration")); i++)
+            await Task.Delay(100);
+        string Seen()
+        {
+            lock (_exported)
+                return string.Join("; ", _exported.Select(e => $"{e.Path} {e.Body.Length} bytes"));
+        }
+        Assert.True(Exported("/v1/traces", "process default", "send default", "Conveyor"), "no trace export with Conveyor's spans: " + Seen());
+        Assert.True(Exported("/v1/metrics", "conveyor.jobs.completed", "conveyor.job.run.duration"), "no metrics export with Conveyor's instruments");
     }
 
     private async Task<JsonElement> RunAsync(HttpRequestMessage request)
@@ -98,6 +153,8 @@ public sealed class TraceTests : IAsyncLifetime
         _http?.Dispose();
         if (_server is not null)
             await _server.DisposeAsync();
+        _otlp.Stop();
+        _otlp.Close();
         _dir.Dispose();
     }
 }

@@ -78,6 +78,7 @@ internal static class HostCommands
         };
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = true });
         AddConveyorHost(builder.Services, (drain, checkedOptions, jsonLogs));
+        CliTelemetry.Add(builder, prometheus: false);
         if (parse.GetValue(CommonOptions.Json)) // one JSON document on stdout: the log goes to stderr
             builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         using var host = builder.Build();
@@ -224,7 +225,7 @@ internal static class HostCommands
         builder.WebHost.UseUrls(urls);
         AddConveyorHost(builder.Services, options);
         builder.Services.AddOpenApi();
-        CliTelemetry.Add(builder.Services, prometheus: true);
+        CliTelemetry.Add(builder, prometheus: true);
         builder.Services.AddConveyorWeb(o =>
         {
             o.ApiKeys = keys;
@@ -284,7 +285,7 @@ internal static class HostCommands
         var options = Validated(parse, settings);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = true });
         AddConveyorHost(builder.Services, options);
-        CliTelemetry.Add(builder.Services, prometheus: false);
+        CliTelemetry.Add(builder, prometheus: false);
         using var host = builder.Build();
         await StartWithBannerAsync(host, host.Services, "work", null, ct);
         await host.WaitForShutdownAsync(CancellationToken.None);

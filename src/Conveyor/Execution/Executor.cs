@@ -25,6 +25,21 @@ internal sealed class Executor(
     /// <summary>Runs the attempt in the slot the producer reserved for it, and frees the slot when done.</summary>
     public async Task RunAsync(ClaimedJob job)
     {
+        var (outcome, _) = await AttemptAsync(job);
+        if (!await completer.TryAddAsync(outcome))
+        {
+            // A handler that ignored cancellation returned after shutdown handed its job back: the job is
+            // queued again (or will be rescued), so this late outcome has nowhere to go and is dropped.
+            _logger.LogWarning("Job {JobId}: outcome {Reason} arrived after shutdown; the job was already handed back", job.Id, outcome.Reason);
+        }
+    }
+
+    /// <summary>
+    /// Runs one attempt to its outcome (with its final progress) without writing it: the worker hands it to the completer,
+    /// Conveyor.Testing writes it at once. The exception is the handler's own, when it threw.
+    /// </summary>
+    internal async Task<(AttemptOutcome Outcome, Exception? Exception)> AttemptAsync(ClaimedJob job)
+    {
         var progress = new ProgressReporter(store, job, settings.WorkerId, settings.ProgressInterval, time, _logger);
         using var attempt = new RunningJob(job, progress);
         running.Add(attempt);
@@ -36,17 +51,13 @@ internal sealed class Executor(
         using var logScope = _logger.BeginScope(new Telemetry.JobLogScope(job, settings.WorkerId, span));
         try
         {
-            var outcome = await ExecuteAsync(attempt) with { Kind = job.Kind };
+            var (outcome, exception) = await ExecuteAsync(attempt);
+            outcome = outcome with { Kind = job.Kind };
             metrics?.Ran(job, outcome.Reason, time.GetElapsedTime(started));
             Telemetry.ConveyorTracing.End(span, outcome);
             span = null;
             progress.Close();
-            if (!await completer.TryAddAsync(outcome with { Progress = progress.Latest }))
-            {
-                // A handler that ignored cancellation returned after shutdown handed its job back: the job is
-                // queued again (or will be rescued), so this late outcome has nowhere to go and is dropped.
-                _logger.LogWarning("Job {JobId}: outcome {Reason} arrived after shutdown; the job was already handed back", job.Id, outcome.Reason);
-            }
+            return (outcome with { Progress = progress.Latest }, exception);
         }
         finally
         {
@@ -55,14 +66,14 @@ internal sealed class Executor(
         }
     }
 
-    private async Task<AttemptOutcome> ExecuteAsync(RunningJob attempt)
+    private async Task<(AttemptOutcome, Exception?)> ExecuteAsync(RunningJob attempt)
     {
         var job = attempt.Job;
         if (!kinds.TryGet(job.Kind, out var registration))
         {
             // Retried: a worker running a newer version may know this kind.
             _logger.LogWarning("Job {JobId}: no handler for kind {Kind}", job.Id, job.Kind);
-            return retries.Failed(job, settings.WorkerId, Error(job, "UnknownJobKind", $"No handler for kind '{job.Kind}' in worker {settings.WorkerId}."), retryable: true);
+            return (retries.Failed(job, settings.WorkerId, Error(job, "UnknownJobKind", $"No handler for kind '{job.Kind}' in worker {settings.WorkerId}."), retryable: true), null);
         }
 
         var timeout = job.Timeout ?? registration.Options.Timeout;
@@ -73,11 +84,11 @@ internal sealed class Executor(
         {
             await using var scope = services.CreateAsyncScope();
             var result = await registration.Invoke(scope.ServiceProvider, job.Args, info, logger, attempt.Progress, ReadDependenciesAsync, attempt.Token);
-            return FromResult(job, result);
+            return (FromResult(job, result), null);
         }
         catch (Exception ex)
         {
-            return FromException(job, attempt.Reason, timeout, ex);
+            return (FromException(job, attempt.Reason, timeout, ex), ex);
         }
     }
 

@@ -86,6 +86,9 @@ public sealed class ConveyorOptions
 
     internal Func<IServiceProvider, IConveyorStore>? StoreFactory { get; private set; }
 
+    /// <summary>True once a store was chosen (Conveyor.Testing picks a temporary SQLite file otherwise).</summary>
+    internal bool HasStore => StoreFactory is not null;
+
     internal bool ShouldRunMaintenance => RunMaintenance ?? RunWorkers;
 
     /// <summary>Selects the store; store packages add <c>UseSqlite</c> and <c>UsePostgres</c> on top of this.</summary>

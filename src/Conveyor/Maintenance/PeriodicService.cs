@@ -20,6 +20,9 @@ internal abstract class PeriodicService(StoreReadiness readiness, IOptions<Conve
 
     protected abstract Task RunOnceAsync(CancellationToken ct);
 
+    /// <summary>One step now, outside the loop: Conveyor.Testing runs maintenance when it moves its clock.</summary>
+    internal Task StepAsync(CancellationToken ct) => RunOnceAsync(ct);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!Options.ShouldRunMaintenance)

@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace Conveyor;
 
 /// <summary>Durations as people write them: <c>500ms</c>, <c>10s</c>, <c>5m</c>, <c>1h</c>, <c>2d</c>, <c>1.5s</c>, or <c>hh:mm:ss</c>.</summary>
-public static partial class Durations
+internal static partial class Durations
 {
     [GeneratedRegex(@"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$", RegexOptions.IgnoreCase)]
     private static partial Regex Pattern();

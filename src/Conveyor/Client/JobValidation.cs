@@ -19,7 +19,7 @@ public sealed class UnknownJobKindException(string kind)
 }
 
 /// <summary>The checks every enqueue path shares (C#, HTTP, CLI), so that they all refuse the same input.</summary>
-public static partial class JobValidation
+internal static partial class JobValidation
 {
     /// <summary>The longest kind, queue or batch id.</summary>
     public const int MaxNameLength = 200;

@@ -9,7 +9,7 @@ namespace Conveyor.Scheduling;
 /// epoch (so every process computes the same ticks). Cronos decides daylight-saving changes: a tick in a skipped local
 /// hour runs once at the first valid instant after it; an ambiguous local time runs once, on its first occurrence.
 /// </summary>
-public sealed class ScheduleTimes
+internal sealed class ScheduleTimes
 {
     private readonly CronExpression? _cron;
     private readonly TimeSpan _every;

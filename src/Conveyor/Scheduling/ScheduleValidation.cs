@@ -1,7 +1,7 @@
 namespace Conveyor.Scheduling;
 
 /// <summary>Checks a schedule definition on every surface alike; throws <see cref="JobValidationException"/> naming what is wrong.</summary>
-public static class ScheduleValidation
+internal static class ScheduleValidation
 {
     /// <summary>Name, cron, zone, kind, args and policies; returns the parsed times.</summary>
     public static ScheduleTimes Validate(ScheduleDefinition definition)

@@ -5,8 +5,11 @@ using FileProcessing;
 // POST /uploads (multipart, several text files) enqueues one job and answers 202 at once;
 // GET /uploads/{id} shows its state, progress (done/total, percent, stage) and, at the end, the per-file counts.
 var builder = WebApplication.CreateBuilder(args);
+// One line per upload and per job is enough; ASP.NET Core's two lines per request are not news.
+builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 var database = builder.Configuration["Database"] ?? "Data Source=uploads.db";
-var storage = new UploadStorage(builder.Configuration["UploadRoot"] ?? "uploads",
+// Uploaded files go to the system's temp folder unless told otherwise, not into the clone.
+var storage = new UploadStorage(builder.Configuration["UploadRoot"] ?? Path.Combine(Path.GetTempPath(), "conveyor-file-processing"),
     TimeSpan.FromMilliseconds(builder.Configuration.GetValue("DelayPerFileMs", 500)));
 builder.Services.AddSingleton(storage);
 builder.Services.AddConveyor(o => o

@@ -36,20 +36,37 @@ internal static class CliApp
         root.Add(SourceCommands.Create(settings));
         root.Add(JobCommands.Queues(settings));
         root.Add(JobCommands.Migrate(settings));
+        CliHelp.NameEnvironmentVariables(root);
         return root;
     }
 
     public static async Task<int> RunAsync(string[] args)
     {
+        CliOutput.Configure();
         var settings = new CliSettings();
         var root = Build(settings);
-        var parse = root.Parse(args);
+        if (args.Length == 0)
+        {
+            // No command: the help, as a person typing `conveyor` wants; exit 2 for a script that forgot its command.
+            await root.Parse(["--help"]).InvokeAsync();
+            await Console.Out.WriteLineAsync(CliHelp.Epilogue.Trim());
+            return ExitCodes.BadInput;
+        }
+        // No response files: '@every 90s' is a schedule, not a file of arguments to read.
+        var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parse.Errors.Count > 0)
         {
-            foreach (var error in parse.Errors)
-                await Console.Error.WriteLineAsync("error: " + error.Message);
+            foreach (var line in CliHelp.Explain(parse.Errors.Select(e => e.Message)))
+                await Console.Error.WriteLineAsync("error: " + line);
             await Console.Error.WriteLineAsync("Run 'conveyor --help' for usage.");
             return ExitCodes.BadInput;
+        }
+        if (parse.Action is System.CommandLine.Help.HelpAction && parse.CommandResult.Command == root)
+        {
+            // The root's help also gives examples, the built-in kinds and the exit codes.
+            await parse.InvokeAsync();
+            await Console.Out.WriteLineAsync(CliHelp.Epilogue.Trim());
+            return ExitCodes.Ok;
         }
         // No termination timeout: System.CommandLine would otherwise end the process 2 s after SIGTERM/SIGINT,
         // cutting short the worker's graceful shutdown (--shutdown-timeout, 30 s by default). The hosts of

@@ -18,12 +18,24 @@ internal sealed class CliSettings
             .Build();
     }
 
+    /// <summary>Every setting read through here: each has a CONVEYOR_* variable, named in its flag's help.</summary>
+    public static readonly IReadOnlySet<string> EnvironmentSettings = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "database", "no-migrate", "handlers", "strict-kinds", "no-listen", "schema", "max-args-bytes", "queues", "concurrency",
+        "lease", "poll-interval", "shutdown-timeout", "worker-id", "rescue-interval", "completed-retention", "failed-retention",
+        "http-allow", "trace-links", "log-format", "urls", "api-key", "api-keys", "signing-key", "trusted-proxies", "redact",
+    };
+
+    public static string EnvironmentVariable(string setting) => "CONVEYOR_" + setting.ToUpperInvariant().Replace('-', '_');
+
     /// <param name="setting">The name: "database" reads CONVEYOR_DATABASE and Conveyor:Database.</param>
     public string? Get(string? flag, string setting, string? fallback = null)
     {
+        if (!EnvironmentSettings.Contains(setting))
+            throw new InvalidOperationException($"Setting '{setting}' is not in CliSettings.EnvironmentSettings, so its flag's help does not name its variable.");
         if (!string.IsNullOrWhiteSpace(flag))
             return flag;
-        var env = Environment.GetEnvironmentVariable("CONVEYOR_" + setting.ToUpperInvariant().Replace('-', '_'));
+        var env = Environment.GetEnvironmentVariable(EnvironmentVariable(setting));
         if (!string.IsNullOrWhiteSpace(env))
             return env;
         if (setting == "database" && Environment.GetEnvironmentVariable("DATABASE_URL") is { Length: > 0 } url)

@@ -1,3 +1,4 @@
+using Conveyor.Sqlite;
 using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -56,9 +57,15 @@ internal static class CommonOptions
     /// Store, migration and kinds as the flags say (flag, then environment, then appsettings), workers off (client
     /// commands). Every value is read and every handler assembly loaded once, here; the returned step only applies them.
     /// </summary>
-    public static Action<ConveyorOptions> ClientSetup(ParseResult parse, CliSettings settings)
+    /// <param name="createsDatabase">
+    /// True for the commands that may create a SQLite file that does not exist yet (serve, work, migrate, enqueue); the
+    /// others refuse a missing file (exit 3, naming it), so that a typo in the path is not answered with an empty database.
+    /// </param>
+    public static Action<ConveyorOptions> ClientSetup(ParseResult parse, CliSettings settings, bool createsDatabase = false)
     {
         var database = settings.Database(parse.GetValue(Database));
+        if (!createsDatabase)
+            RequireExistingSqliteFile(database);
         var listen = !settings.Bool(parse.GetValue(NoListen), "no-listen");
         var schema = settings.Get(parse.GetValue(Schema), "schema");
         var autoMigrate = !settings.Bool(parse.GetValue(NoMigrate), "no-migrate");
@@ -79,6 +86,18 @@ internal static class CommonOptions
             foreach (var register in handlers)
                 register(o);
         };
+    }
+
+    private static void RequireExistingSqliteFile(string database)
+    {
+        if (StoreSelection.IsPostgres(database))
+            return;
+        var builder = SqliteStore.ParseConnectionString(database);
+        var path = builder.DataSource;
+        if (path.Length == 0 || path == ":memory:" || builder.Mode == Microsoft.Data.Sqlite.SqliteOpenMode.Memory || File.Exists(path))
+            return;
+        throw new Storage.StoreUnavailableException(
+            $"no SQLite database at {Path.GetFullPath(path)} (check --database or CONVEYOR_DATABASE; serve, work, migrate and enqueue create one).");
     }
 
     /// <summary>
@@ -120,9 +139,9 @@ internal static class CommonOptions
     }
 
     /// <summary>A client over the configured store, for one command.</summary>
-    public static ServiceProvider BuildClient(ParseResult parse, CliSettings settings)
+    public static ServiceProvider BuildClient(ParseResult parse, CliSettings settings, bool createsDatabase = false)
     {
-        var setup = ClientSetup(parse, settings);
+        var setup = ClientSetup(parse, settings, createsDatabase);
         Validate(setup);
         var services = new ServiceCollection();
         services.AddLogging(l => l.AddConsole(c => c.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning));

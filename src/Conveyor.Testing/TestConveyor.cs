@@ -233,7 +233,8 @@ public sealed class TestConveyor : IAsyncDisposable
     /// <summary>
     /// Runs one handler once, outside any store, with a real <see cref="JobContext{TArgs}"/>: <paramref name="args"/> go
     /// through the real serializer first, the handler comes from the kit's services (or is created with them), and every
-    /// progress report is recorded. The handler's exception, if any, is returned, not thrown.
+    /// progress report is recorded. The handler's exception, if any, is returned, not thrown. Jobs the handler enqueues
+    /// through the kit's client follow the mode: stored in manual mode, run at once in inline mode.
     /// </summary>
     public Task<JobRun> RunJobAsync<THandler>(object args, int attempt = 1, CancellationToken ct = default) where THandler : class
     {

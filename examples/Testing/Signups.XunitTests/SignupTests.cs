@@ -69,4 +69,23 @@ public sealed class SignupTests
         Assert.Equal(2, conveyor.Enqueued<SendEmail>().Count);   // what the handler enqueued, not yet run
         Assert.Empty(_email.Sent);
     }
+
+    /// <summary>The README's sample, line for line.</summary>
+    [Fact]
+    public async Task The_readme_sample()
+    {
+        var email = _email;
+        // sample: readme
+        await using var conveyor = await TestConveyor.StartAsync(o => o.AddSignupJobs(),
+            services => services.AddSingleton<IEmailSender>(email), s => s.Mode = TestMode.Inline);
+        await conveyor.Client.EnqueueAsync(new SignUp("ada@example.com", "Ada"));     // inline: ran before this returned
+        conveyor.AssertEnqueued<SendEmail>(e => e.Template == "reminder");
+        await conveyor.AdvanceAsync(TimeSpan.FromDays(3));                           // delays, retries, rescues, cron ticks
+        var run = await conveyor.RunJobAsync<SignUpHandler>(new SignUp("ken@example.com", "Ken"));   // result + progress
+        // end sample
+        // What the handler run by RunJobAsync enqueues follows the mode: inline, Ken's welcome email went out at once.
+        Assert.Equal([("ada@example.com", "welcome"), ("ada@example.com", "reminder"), ("ken@example.com", "welcome")], email.Sent);
+        Assert.True(run.Completed);
+        Assert.Equal(2, run.Progress.Count);
+    }
 }

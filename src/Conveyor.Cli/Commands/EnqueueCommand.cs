@@ -26,12 +26,13 @@ internal static class EnqueueCommand
     private static readonly Option<double?> Weight = new("--weight") { Description = "Its share in its batch's progress (default 1)" };
     private static readonly Option<string?> TraceParent = new("--traceparent") { Description = "A W3C traceparent the job's attempts continue (env TRACEPARENT)" };
     private static readonly Option<bool> Wait = new("--wait", "-w") { Description = "Wait for the job, showing progress; exit 0 completed, 1 failed or cancelled" };
+    private static readonly Option<bool> Quiet = new("--quiet", "-q") { Description = "Print only the job's id, for scripts: id=$(conveyor enqueue demo.sleep -q)" };
 
     public static Command Create(CliSettings settings)
     {
         var command = new Command("enqueue", "Enqueue a job (or many with --from-file)")
         {
-            Kind, Args, Queue, Priority, MaxAttempts, Delay, RunAt, Timeout, UniqueKey, Tags, DependsOn, Weight, TraceParent, FromFile, Wait, CommonOptions.Json,
+            Kind, Args, Queue, Priority, MaxAttempts, Delay, RunAt, Timeout, UniqueKey, Tags, DependsOn, Weight, TraceParent, FromFile, Wait, Quiet, CommonOptions.Json,
         };
         command.SetAction((parse, ct) => CliApp.Guard(() => RunAsync(parse, settings, ct)));
         return command;
@@ -52,7 +53,7 @@ internal static class EnqueueCommand
         foreach (var request in requests)
             JobValidation.ValidateArgs(request.ArgsJson, int.MaxValue);
 
-        await using var services = CommonOptions.BuildClient(parse, settings);
+        await using var services = CommonOptions.BuildClient(parse, settings, createsDatabase: true);
         var client = services.GetRequiredService<IJobClient>();
         var results = await client.EnqueueManyAsync(requests, null, ct);
 
@@ -66,8 +67,13 @@ internal static class EnqueueCommand
         }
 
         var result = results[0];
+        var quiet = parse.GetValue(Quiet) && !json;
+        if (quiet)
+            Console.Out.WriteLine(result.Id);
         if (!parse.GetValue(Wait))
         {
+            if (quiet)
+                return ExitCodes.Ok;
             if (json)
                 JobRendering.WriteJson(new { id = result.Id, duplicate = result.Duplicate });
             else
@@ -75,12 +81,12 @@ internal static class EnqueueCommand
             return ExitCodes.Ok;
         }
 
-        if (!json)
+        if (!json && !quiet)
             Console.Out.WriteLine($"enqueued job {result.Id}{(result.Duplicate ? " (existing, unique key)" : "")}; waiting");
-        var final = await JobRendering.FollowAsync(client, result.Id, json, ct);
+        var final = await JobRendering.FollowAsync(client, result.Id, json || quiet, ct);
         if (json)
             JobRendering.WriteJson(final);
-        else
+        else if (!quiet)
             WriteOutcome(final);
         return final.State == JobState.Completed ? ExitCodes.Ok : ExitCodes.JobNotCompleted;
     }

@@ -69,7 +69,7 @@ internal static class HostCommands
         if (max is < 1)
             throw new JobValidationException($"--max must be at least 1 (got {max}).");
         var plan = new Conveyor.Execution.DrainPlan(max);
-        var (setup, checkedOptions, jsonLogs) = Validated(parse, settings);
+        var (setup, checkedOptions, jsonLogs) = Validated(parse, settings, createsDatabase: false);
         Action<ConveyorOptions> drain = o =>
         {
             setup(o);
@@ -123,9 +123,9 @@ internal static class HostCommands
     }
 
     /// <summary>The client setup plus the worker flags, each read once (flag, then environment, then appsettings); validated before a host exists.</summary>
-    private static (Action<ConveyorOptions> Setup, ConveyorOptions Checked, bool JsonLogs) Validated(ParseResult parse, CliSettings settings)
+    private static (Action<ConveyorOptions> Setup, ConveyorOptions Checked, bool JsonLogs) Validated(ParseResult parse, CliSettings settings, bool createsDatabase = true)
     {
-        var client = CommonOptions.ClientSetup(parse, settings);
+        var client = CommonOptions.ClientSetup(parse, settings, createsDatabase);
         var queues = settings.Get(parse.GetValue(Queues), "queues");
         var concurrency = settings.Int(parse.GetValue(Concurrency), "concurrency");
         var lease = settings.Duration(parse.GetValue(Lease), "lease");

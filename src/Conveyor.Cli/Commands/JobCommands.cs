@@ -71,7 +71,12 @@ internal static class JobCommands
             JobRendering.WriteJson(new JobPage(jobs, jobs.Count == query.Limit ? jobs[^1].Id : null));
             return ExitCodes.Ok;
         }
-        var table = new Table().AddColumns("id", "state", "kind", "queue", "attempt", "progress", "created", "finished");
+        if (jobs.Count == 0)
+        {
+            Console.Out.WriteLine(query.AfterId is null ? "no jobs" : "no more jobs");
+            return ExitCodes.Ok;
+        }
+        var table = CliOutput.NewTable("id", "state", "kind", "queue", "attempt", "progress", "created", "finished");
         foreach (var job in jobs)
         {
             var progress = job.Progress is { Percent: { } p } ? $"{p}% {job.Progress.Stage}" : "";
@@ -169,7 +174,7 @@ internal static class JobCommands
             JobRendering.WriteJson(queues.Select(QueueView.From).ToList());
             return ExitCodes.Ok;
         }
-        var table = new Table().AddColumn("queue");
+        var table = CliOutput.NewTable("queue");
         foreach (var state in JobStateNames.All)
             table.AddColumn(new TableColumn(state.ToName()).RightAligned());
         table.AddColumn("oldest waiting");
@@ -201,7 +206,7 @@ internal static class JobCommands
         var command = new Command("migrate", "Create or upgrade the schema, then exit");
         command.SetAction((parse, ct) => CliApp.Guard(async () =>
         {
-            await using var services = CommonOptions.BuildClient(parse, settings);
+            await using var services = CommonOptions.BuildClient(parse, settings, createsDatabase: true);
             await services.GetRequiredService<IStoreMigrator>().MigrateAsync(ct);
             Console.Out.WriteLine($"schema up to date: {services.GetRequiredService<IConveyorStore>().Description}");
             return ExitCodes.Ok;

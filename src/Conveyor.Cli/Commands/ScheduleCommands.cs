@@ -35,7 +35,7 @@ internal static class ScheduleCommands
                 JobRendering.WriteJson(list);
                 return ExitCodes.Ok;
             }
-            var table = new Table().AddColumns("name", "cron", "zone", "kind", "queue", "next (UTC)", "last (UTC)", "state");
+            var table = CliOutput.NewTable("name", "cron", "zone", "kind", "queue", "next (UTC)", "last (UTC)", "state");
             foreach (var s in list)
             {
                 table.AddRow(new Text(s.Definition.Name), new Text(s.Definition.Cron), new Text(s.Definition.TimeZone), new Text(s.Definition.Kind),
@@ -92,7 +92,7 @@ internal static class ScheduleCommands
                 JobRendering.WriteJson(runs);
                 return ExitCodes.Ok;
             }
-            var table = new Table().AddColumns("tick (UTC)", "fate", "job", "recorded");
+            var table = CliOutput.NewTable("tick (UTC)", "fate", "job", "recorded");
             foreach (var r in runs)
                 table.AddRow(new Text(r.ScheduledFor.ToString("u")), new Text(r.Fate.ToString().ToLowerInvariant()), new Text(r.JobId?.ToString() ?? ""), new Text(r.RecordedAt.ToString("u")));
             AnsiConsole.Write(table);

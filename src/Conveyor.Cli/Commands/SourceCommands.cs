@@ -32,7 +32,7 @@ internal static class SourceCommands
                 JobRendering.WriteJson(list);
                 return ExitCodes.Ok;
             }
-            var table = new Table().AddColumns("name", "table", "status", "kind", "every", "last polled (UTC)", "last", "total");
+            var table = CliOutput.NewTable("name", "table", "status", "kind", "every", "last polled (UTC)", "last", "total");
             foreach (var s in list)
             {
                 var d = s.Definition;

@@ -29,6 +29,28 @@ public sealed class DocTests
         var vague = blocks.Where(b => b.Kind == "not tested" && b.Argument.Length < 15).Select(b => b.ToString()).ToList();
         Assert.True(vague.Count == 0, "Not-tested markers must say why: " + string.Join(", ", vague));
         Assert.Contains(blocks, b => b.Kind == "test" && b.Argument == "cli");
+        string[] runners = ["cli", "post", "sql", "postgres-cli", "shutdown-budget", "prometheus-rules"];
+        var unknown = blocks.Where(b => b.Kind == "test" && !runners.Contains(b.Runner)).Select(b => $"{b} ({b.Runner})").ToList();
+        Assert.True(unknown.Count == 0, "Test markers no test runs: " + string.Join(", ", unknown));
+    }
+
+    public static TheoryData<string> ShutdownBudgets => Ids(b => b.Runner == "shutdown-budget");
+
+    /// <summary>A supervisor's stop timeout in the docs outlasts the worker's shutdown timeout and its 5 s hand-back grace.</summary>
+    [Theory]
+    [MemberData(nameof(ShutdownBudgets))]
+    public async Task A_supervisor_in_the_docs_waits_for_the_hand_back(string id)
+    {
+        var block = Find(id);
+        var shutdown = System.Text.RegularExpressions.Regex.Match(block.Code, @"--shutdown-timeout""?,?\s*""?(\d+)s");
+        var grace = System.Text.RegularExpressions.Regex.Match(block.Code, @"(?:TimeoutStopSec=|terminationGracePeriodSeconds:\s*)(\d+)");
+        Assert.True(shutdown.Success && grace.Success, $"{block}: names no shutdown timeout or no supervisor limit");
+        Assert.True(int.Parse(grace.Groups[1].Value) >= int.Parse(shutdown.Groups[1].Value) + 10,
+            $"{block}: the supervisor waits {grace.Groups[1].Value} s, the worker needs {shutdown.Groups[1].Value} s + 5 s grace + margin");
+        // The worker's flags in the block are ones the CLI knows (parse errors exit 2 before anything starts).
+        var flags = System.Text.RegularExpressions.Regex.Matches(block.Code, @"--[a-z-]+").Select(m => m.Value).Distinct().ToList();
+        var (_, help, _) = await ChildProcess.RunCliAsync(["work", "--help"]);
+        Assert.All(flags, flag => Assert.Contains(flag, help));
     }
 
     [Theory]

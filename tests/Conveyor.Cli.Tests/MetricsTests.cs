@@ -63,6 +63,17 @@ public sealed class MetricsTests(ServeFixture serve) : IClassFixture<ServeFixtur
         var named = queries.SelectMany(q => Regex.Matches(q, @"\bconveyor_[a-z_]+\b").Select(m => m.Value)).Distinct().ToList();
         Assert.True(named.Count >= 10, string.Join(", ", named));
         Assert.All(named, name => Assert.True(exported.Contains(name), $"the dashboard queries {name}, which the server does not export"));
+
+        // The alert rules in docs/operating.md (and any other rules block of the docs) query series that exist too.
+        var rules = DocBlocks.All().Where(b => b.Runner == "prometheus-rules").ToList();
+        Assert.NotEmpty(rules);
+        foreach (var block in rules)
+        {
+            var expressions = Regex.Matches(block.Code, @"^\s*expr:\s*(.+)$", RegexOptions.Multiline).Select(m => m.Groups[1].Value).ToList();
+            Assert.True(expressions.Count > 0, $"{block}: no expr lines");
+            foreach (var name in expressions.SelectMany(e => Regex.Matches(e, @"\bconveyor_[a-z_]+\b").Select(m => m.Value)))
+                Assert.True(exported.Contains(name), $"{block}: a rule queries {name}, which the server does not export");
+        }
     }
 }
 

@@ -65,29 +65,8 @@ public sealed class PackageTests
         await File.WriteAllTextAsync(Path.Combine(app, "nuget.config"), await NuGetConfigAsync(feed));
         foreach (var package in new[] { "Conveyor.Sqlite", "Conveyor.Web" })
             await RunAsync("dotnet", ["add", "package", package, "--version", version], app);
-        await File.WriteAllTextAsync(Path.Combine(app, "Program.cs"), """
-            using Conveyor;
-            using Conveyor.Web;
-
-            var builder = WebApplication.CreateBuilder(args);
-            builder.Services.AddConveyor(o => o
-                .UseSqlite(builder.Configuration["Database"] ?? "Data Source=app.db")
-                .AddHandler<Greet, GreetHandler>("greet"));
-            var app = builder.Build();
-            app.MapConveyor();
-            app.Run();
-
-            public sealed record Greet(string Name);
-
-            public sealed class GreetHandler : IJobHandler<Greet>
-            {
-                public async Task<JobResult> HandleAsync(JobContext<Greet> job, CancellationToken ct)
-                {
-                    await job.ReportProgressAsync(50, "greeting");
-                    return JobResult.Completed(new { greeting = $"Hello, {job.Args.Name}!" });
-                }
-            }
-            """);
+        // docs/getting-started.md's app, exactly: the guide's sample is this file.
+        File.Copy(Path.Combine(RepoPaths.Root, "examples", "GettingStarted", "Program.cs"), Path.Combine(app, "Program.cs"), overwrite: true);
         await RunAsync("dotnet", ["build", "-c", "Release"], app);
         var assets = await File.ReadAllTextAsync(Path.Combine(app, "obj", "project.assets.json"));
         Assert.Contains($"\"Conveyor.Web/{version}\"", assets);
@@ -97,7 +76,7 @@ public sealed class PackageTests
         await using var server = ChildProcess.Start("dotnet", ["run", "--no-build", "-c", "Release", "--", "--urls", url, $"--Database=Data Source={dir.File("app.db")}"], workingDirectory: app);
         await server.WaitForOutputAsync("Now listening on", TimeSpan.FromSeconds(60));
         using var http = new HttpClient { BaseAddress = new Uri(url) };
-        var response = await http.PostAsJsonAsync("/api/jobs", new { kind = "greet", args = new { name = "Ada" } });
+        var response = await http.PostAsync("/greet/Ada", null);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
         JsonElement job = default;
@@ -110,6 +89,9 @@ public sealed class PackageTests
         }
         Assert.Equal("completed", job.GetProperty("state").GetString());
         Assert.Equal("Hello, Ada!", job.GetProperty("result").GetProperty("greeting").GetString());
+        var dashboard = await http.GetAsync("/jobs");
+        Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);
+        Assert.Contains("text/html", dashboard.Content.Headers.ContentType?.ToString());
     }
 
     private static async Task ToolRunsAJobAsync(TempDirectory dir, string version, string feed)

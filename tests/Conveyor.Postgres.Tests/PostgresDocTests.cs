@@ -50,7 +50,9 @@ public sealed class PostgresDocTests
         {
             var database = await NewDatabaseAsync(block);
             using var dir = new TempDirectory("conveyor-docs-pg");
-            var failure = await DocBlocks.RunShellAsync(block, DocBlocks.PrepareReader(dir.Path, database), dir.Path);
+            // A guide that sets CONVEYOR_DATABASE to its example server keeps the test's own instead.
+            var failure = await DocBlocks.RunShellAsync(block, DocBlocks.PrepareReader(dir.Path, database), dir.Path,
+                command => command.StartsWith("export CONVEYOR_DATABASE=", StringComparison.Ordinal) ? "true" : command);
             Assert.True(failure is null, failure);
         }
     }

@@ -141,7 +141,7 @@ public static partial class DocBlocks
     [GeneratedRegex(@"^__rc__ (\d+) (\d+)$", RegexOptions.Multiline)]
     private static partial Regex RcPattern();
 
-    [GeneratedRegex("setup=\"([^\"]*)\"")]
+    [GeneratedRegex("setup=\"(.*)\"\\s*$")]
     private static partial Regex SetupPattern();
 
     [GeneratedRegex(@"^```(\w*)\s*$")]

@@ -32,9 +32,9 @@ public static class ConveyorDashboardEndpoints
         var web = ConveyorWeb.For(endpoints, options);
         var prefix = "/" + path.Trim('/');
         var group = endpoints.MapGroup(prefix == "/" ? "" : prefix);
-        group.MapGet(prefix == "/" ? "/" : "", (HttpContext context) => Page(context, web)).ExcludeFromDescription();
-        if (prefix != "/")
-            group.MapGet("/", (HttpContext context) => Page(context, web)).ExcludeFromDescription();
+        // One route: "/jobs" and "/jobs/" are the same pattern to routing (two routes made every request ambiguous: a 500).
+        // The page redirects "/jobs" to "/jobs/" itself, so that its relative asset URLs resolve under the prefix.
+        group.MapGet("/", (HttpContext context) => Page(context, web)).ExcludeFromDescription();
         group.MapGet("/assets/{name}", (string name, HttpContext context) => Asset(name, context)).ExcludeFromDescription();
         group.MapPost("/signin", (HttpRequest request) => SignInAsync(request.HttpContext, web)).ExcludeFromDescription().DisableAntiforgery();
         group.MapPost("/signout", (HttpContext context) => SignOut(context, web)).ExcludeFromDescription().DisableAntiforgery();

@@ -215,6 +215,21 @@ class Check:
         took = time.monotonic() - start
         expect(jobs == [] and 1.2 <= took < 6, f"answered {jobs} after {took:.2f} s")
 
+    def check_a_claim_with_kinds_takes_only_those_and_leaves_the_rest_waiting(self) -> None:
+        other_id = self.enqueue(kind="conformance.other", priority=10)
+        mine_id = self.enqueue()
+        answer = self.worker(f"/queues/{self.queue}/claim", {"workerId": "w-one", "max": 5, "waitSeconds": 0, "kinds": ["conformance.check"]})
+        expect(answer.status == 200, f"claim with kinds answered {answer.status} {answer.body}")
+        expect([j["id"] for j in answer.body["jobs"]] == [mine_id], f"claimed {answer.body['jobs']}, expected only job {mine_id}")
+        self.finish(answer.body["jobs"][0])
+        other = self.job(other_id)
+        expect(other["state"] == "queued" and other["attempt"] == 0, f"the other kind's job is {other['state']}, attempt {other['attempt']}")
+        empty = self.worker(f"/queues/{self.queue}/claim", {"workerId": "w-one", "max": 1, "waitSeconds": 0, "kinds": []})
+        expect(empty.status == 400, f"an empty kinds list answered {empty.status}")
+        taken = self.claim(max=1)
+        expect([j["id"] for j in taken] == [other_id], f"a claim without kinds got {taken}")
+        self.finish(taken[0])
+
     def check_malformed_requests_are_400_and_unknown_jobs_404(self) -> None:
         for body in ({"workerId": "w-one", "max": 0}, {"workerId": "w-one", "max": 101}, {"workerId": "w-one", "waitSeconds": 31},
                      {"workerId": "w-one", "colour": "red"}, {"max": 1}, {"workerId": "bad id!"}):

@@ -52,7 +52,7 @@ internal static class WorkerProtocol
 
     private sealed record Report(string WorkerId, JsonFields Fields, JsonElement Body);
 
-    private static readonly HashSet<string> ClaimFields = new(StringComparer.Ordinal) { "workerId", "max", "waitSeconds", "host", "pid", "concurrency", "running" };
+    private static readonly HashSet<string> ClaimFields = new(StringComparer.Ordinal) { "workerId", "max", "waitSeconds", "host", "pid", "concurrency", "running", "kinds" };
 
     private static async Task<Report> ReadAsync(HttpRequest request, IReadOnlySet<string> known, CancellationToken ct)
     {
@@ -74,6 +74,17 @@ internal static class WorkerProtocol
         if (wait < TimeSpan.Zero || wait > MaxWait)
             throw new JobValidationException($"Field \"waitSeconds\" must be between 0 and {MaxWait.TotalSeconds} (got {wait.TotalSeconds}).");
 
+        // Optional: the kinds this worker runs. Given, it is handed only those; a job of another kind waits for a worker that
+        // knows it instead of being claimed and failed here.
+        var kinds = report.Fields.Strings("kinds");
+        if (kinds is not null)
+        {
+            if (kinds.Count == 0)
+                throw new JobValidationException("Field \"kinds\" must name at least one kind (leave it out to take any).");
+            foreach (var kind in kinds)
+                JobValidation.ValidateKind(kind);
+        }
+
         var services = request.HttpContext.RequestServices;
         var store = services.GetRequiredService<IJobExecutionStore>();
         var notifier = services.GetRequiredService<IConveyorStore>().Notifier;
@@ -83,7 +94,8 @@ internal static class WorkerProtocol
         await notifier.StartAsync(ct);
         await presence.TouchAsync(services, new RemoteWorker(report.WorkerId, queue,
             report.Fields.Text("host") ?? request.HttpContext.Connection.RemoteIpAddress?.ToString() ?? "?",
-            report.Fields.Number("pid") ?? 0, report.Fields.Number("concurrency") ?? max, report.Fields.Number("running") ?? 0), ct);
+            report.Fields.Number("pid") ?? 0, report.Fields.Number("concurrency") ?? max, report.Fields.Number("running") ?? 0,
+            kinds is null ? null : string.Join(',', kinds.Order(StringComparer.Ordinal))), ct);
 
         // Subscribed before the first look, so that a job enqueued between the look and the wait still wakes it. No database
         // connection is held while it waits: only the claim statements use one.
@@ -96,7 +108,7 @@ internal static class WorkerProtocol
         var deadline = time.GetUtcNow() + wait;
         while (true)
         {
-            var claimed = await store.JobClaimAsync(new JobClaimParams(report.WorkerId, [queue], max, lease), ct);
+            var claimed = await store.JobClaimAsync(new JobClaimParams(report.WorkerId, [queue], max, lease, Kinds: kinds), ct);
             foreach (var job in claimed)
                 services.GetService<Telemetry.ConveyorMetrics>()?.Started(job, time.GetUtcNow());
             var left = deadline - time.GetUtcNow();
@@ -237,8 +249,11 @@ internal static class WorkerProtocol
         new($"Worker '{workerId}' does not hold job {id}: it was rescued after a missed heartbeat, cancelled, finished, or claimed by another worker.");
 }
 
-/// <summary>What an external worker said of itself in its latest claim.</summary>
-internal sealed record RemoteWorker(string Id, string Queue, string Host, int Pid, int Concurrency, int Running);
+/// <summary>
+/// What an external worker said of itself in its latest claim. Its kinds are comma-joined in order (a string, so that an
+/// unchanged report compares equal), or null: any.
+/// </summary>
+internal sealed record RemoteWorker(string Id, string Queue, string Host, int Pid, int Concurrency, int Running, string? Kinds);
 
 /// <summary>
 /// Keeps external workers in the workers registry (the dashboard's workers page, GET /api/workers) as .NET workers keep
@@ -266,7 +281,8 @@ internal sealed class RemoteWorkerPresence
             return;
         _seen[worker.Id] = (worker, now);
         await services.GetRequiredService<IWorkerRegistry>().WorkerUpsertAsync(
-            new WorkerUpsertParams(worker.Id, worker.Host, worker.Pid, [worker.Queue], Math.Max(1, worker.Concurrency), worker.Running), ct);
+            new WorkerUpsertParams(worker.Id, worker.Host, worker.Pid, [worker.Queue], Math.Max(1, worker.Concurrency), worker.Running,
+                Kinds: worker.Kinds?.Split(',')), ct);
     }
 }
 

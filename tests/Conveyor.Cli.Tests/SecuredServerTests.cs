@@ -202,7 +202,7 @@ public sealed class SecuredWorkerProtocolTests(SecuredServeFixture server) : ICl
     {
         var (code, report) = await ChildProcess.CheckWorkerProtocolAsync(server.Url, "--worker-key", SecuredServeFixture.WorkerKey, "--operator-key", SecuredServeFixture.OperateKey);
         Assert.True(code == 0, report);
-        Assert.Contains("13 checks, 13 passed, 0 failed", report);
+        Assert.Contains("14 checks, 14 passed, 0 failed", report);
 
         var claim = new StringContent("""{"workerId":"w","max":1}""", Encoding.UTF8, "application/json");
         using var admin = server.Client(SecuredServeFixture.AdminKey);

@@ -11,6 +11,6 @@ public sealed class WorkerProtocolTests(ServeFixture serve) : IClassFixture<Serv
     {
         var (code, report) = await ChildProcess.CheckWorkerProtocolAsync(serve.Url);
         Assert.True(code == 0, report);
-        Assert.Contains("13 checks, 13 passed, 0 failed", report);
+        Assert.Contains("14 checks, 14 passed, 0 failed", report);
     }
 }

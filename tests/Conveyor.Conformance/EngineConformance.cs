@@ -154,14 +154,25 @@ public abstract class EngineConformance<TFactory> : IAsyncLifetime where TFactor
     }
 
     [StoreFact]
-    public async Task Unknown_kind_fails_the_attempt_with_a_clear_error_and_is_retried()
+    public async Task A_kind_no_worker_runs_waits_uncharged_without_blocking_others_until_a_worker_that_knows_it_starts()
     {
-        var host = await StartAsync(await CreateStoreAsync());
-        var id = (await host.Client.EnqueueKindAsync("nobody.knows", null, new EnqueueOptions { MaxAttempts = 2 })).Id;
-        var job = await WaitAsync(host, id);
-        Assert.Equal(JobState.Failed, job.State);
-        Assert.Equal(2, job.Errors.Count);
-        Assert.Contains("No handler for kind 'nobody.knows'", job.Errors[0].Message);
+        var store = await CreateStoreAsync();
+        var host = await StartAsync(store);
+        // A typo'd or not-yet-deployed kind, first in line by priority.
+        var waiting = (await host.Client.EnqueueKindAsync("later.kind", """{"n":1}""", new EnqueueOptions { MaxAttempts = 2, Priority = 10 })).Id;
+        var known = (await host.Client.EnqueueKindAsync("test.record", """{"n":2}""")).Id;
+        Assert.Equal(JobState.Completed, (await WaitAsync(host, known)).State);
+        await Task.Delay(300);
+        var job = (await host.Client.GetAsync(waiting))!;
+        Assert.Equal((JobState.Queued, 0, 0), (job.State, job.Attempt, job.Errors.Count));
+
+        // A worker (another process's view of the store) that has the handler takes it.
+        var second = await StartAsync(await _factory.OpenAgainAsync(), o => o.AddHandler<RecordArgs, RecordHandler>("later.kind"));
+        job = await WaitAsync(second, waiting);
+        Assert.Equal((JobState.Completed, 1), (job.State, job.Attempt));
+        var workers = await store.WorkerListAsync(new WorkerListParams(), default);
+        Assert.Contains(workers, w => w.Id == second.Options.WorkerId && w.Kinds!.Contains("later.kind"));
+        Assert.Contains(workers, w => w.Id == host.Options.WorkerId && !w.Kinds!.Contains("later.kind"));
     }
 
     [StoreFact]

@@ -59,6 +59,22 @@ public abstract class JobExecutionConformance<TFactory> : StoreConformance<TFact
     }
 
     [StoreFact]
+    public async Task A_claim_with_kinds_takes_only_those_and_passes_over_the_rest_without_charging_them()
+    {
+        var unknown = await InsertAsync(Row(kind: "typo.kind", priority: 9));
+        var known = await InsertAsync(Row(kind: "test.kind", priority: 0));
+        var other = await InsertAsync(Row(kind: "other.kind", priority: 5));
+
+        var claimed = await Store.JobClaimAsync(new JobClaimParams("w1", ["default"], 10, Lease, T0, Kinds: ["test.kind", "other.kind"]), default);
+        Assert.Equal([known, other], claimed.Select(j => j.Id).Order());   // the unknown one, first by priority, is passed over
+        var waiting = await GetAsync(unknown);
+        Assert.Equal((JobState.Queued, 0), (waiting.State, waiting.Attempt));
+        Assert.Empty(await Store.JobClaimAsync(new JobClaimParams("w1", ["default"], 10, Lease, T0, Kinds: ["test.kind"]), default));
+        // No kinds: any kind (a worker that runs whatever it is given, e.g. one that reports failures itself).
+        Assert.Equal(unknown, Assert.Single(await ClaimAsync()).Id);
+    }
+
+    [StoreFact]
     public async Task Future_jobs_are_scheduled_and_not_claimed_until_due()
     {
         var id = await InsertAsync(Row(runAt: T0.AddMinutes(5)));

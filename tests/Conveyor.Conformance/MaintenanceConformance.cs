@@ -86,6 +86,10 @@ public abstract class WorkerRegistryConformance<TFactory> : StoreConformance<TFa
         Assert.Equal((T0.AddMinutes(5), 3, T0), (workers["w-a"].LastSeenAt, workers["w-a"].Running, workers["w-a"].StartedAt));
         Assert.Equal(["default", "mail"], workers["w-a"].Queues);
         Assert.Equal(("host2", 202, 4), (workers["w-b"].Host, workers["w-b"].Pid, workers["w-b"].Concurrency));
+        Assert.Null(workers["w-a"].Kinds);
+
+        await Store.WorkerUpsertAsync(new WorkerUpsertParams("w-b", "host2", 202, ["default"], 4, 0, T0, Kinds: ["mail.send", "report.build"]), default);
+        Assert.Equal(["mail.send", "report.build"], (await Store.WorkerListAsync(new WorkerListParams(), default)).Single(w => w.Id == "w-b").Kinds);
 
         Assert.Equal(1, await Store.WorkerPruneAsync(new WorkerPruneParams(TimeSpan.FromMinutes(1), T0.AddMinutes(2)), default));
         Assert.Equal("w-a", Assert.Single(await Store.WorkerListAsync(new WorkerListParams(), default)).Id);

@@ -193,6 +193,6 @@ public sealed class PostgresWorkerProtocolTests
         await serve.WaitForOutputAsync("Conveyor serve started", TimeSpan.FromSeconds(60));
         var (code, report) = await ChildProcess.CheckWorkerProtocolAsync(url);
         Assert.True(code == 0, report);
-        Assert.Contains("13 checks, 13 passed, 0 failed", report);
+        Assert.Contains("14 checks, 14 passed, 0 failed", report);
     }
 }

@@ -151,7 +151,11 @@ class Worker:
                 answer = self._http.request("POST", f"/api/queues/{self.queue}/claim",
                                             {"workerId": self.worker_id, "max": free, "waitSeconds": self.wait_seconds,
                                              "host": socket.gethostname(), "pid": os.getpid(), "concurrency": self.concurrency,
-                                             "running": self.concurrency - free}, answer_headers=headers)
+                                             "running": self.concurrency - free,
+                                             # Only the kinds registered here (once there are any): a job of another kind
+                                             # waits for a worker that runs it instead of being claimed and failed here.
+                                             **({"kinds": sorted(self._handlers)} if self._handlers else {})},
+                                            answer_headers=headers)
                 backoff = 0.5
                 if not self._version_checked:
                     version = headers.get("conveyor-protocol")

@@ -5,15 +5,19 @@
 -- queued jobs, 2,500 jobs/s drained); per queue it reads @max rows and stops.
 -- Due scheduled jobs count as ready, so a retry's back-off never waits on the promoter. Paused queues have none.
 -- "Due" and the lease are judged by the database's clock, so a worker whose clock runs ahead starts nothing early.
+-- @kinds (null: any) holds the kinds the worker has handlers for: a job of another kind is passed over, uncharged, and
+-- waits for a worker that knows it, without holding back the jobs behind it.
 WITH clock AS (SELECT coalesce(@now::timestamptz, now()) AS now, pg_current_xact_id()::text::bigint AS seq),
+allowed AS (SELECT array_agg(k) AS kinds FROM jsonb_array_elements_text(@kinds::jsonb) AS k),
 ready AS (
     SELECT r.id, r.state
-    FROM clock, jsonb_array_elements_text(@queues::jsonb) AS q(name)
+    FROM clock, allowed, jsonb_array_elements_text(@queues::jsonb) AS q(name)
     CROSS JOIN LATERAL (
         SELECT id, priority, run_at, state FROM conveyor.jobs
         WHERE state IN ('queued', 'scheduled')
           AND queue = q.name
           AND run_at <= clock.now
+          AND (allowed.kinds IS NULL OR kind = ANY (allowed.kinds))
           AND NOT EXISTS (SELECT 1 FROM conveyor.queues AS p WHERE p.name = q.name AND p.paused_at IS NOT NULL)
         ORDER BY priority DESC, run_at, id
         LIMIT @max

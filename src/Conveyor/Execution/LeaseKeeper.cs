@@ -46,7 +46,7 @@ internal sealed class WorkerPresence(IWorkerRegistry registry, WorkerSettings se
     {
         _lastWritten = time.GetTimestamp();
         await registry.WorkerUpsertAsync(new WorkerUpsertParams(settings.WorkerId, Environment.MachineName, Environment.ProcessId,
-            settings.Queues, settings.Concurrency, running.Count), ct);
+            settings.Queues, settings.Concurrency, running.Count, Kinds: settings.Kinds), ct);
     }
 
     public Task RemoveAsync(CancellationToken ct) => registry.WorkerRemoveAsync(new WorkerRemoveParams(settings.WorkerId), ct);

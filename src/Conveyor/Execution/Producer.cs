@@ -91,7 +91,7 @@ internal sealed class Producer(
         try
         {
             // Not cancelled by stopping: a claim that committed must reach the executor, not vanish with a cancelled read.
-            jobs = await store.JobClaimAsync(new JobClaimParams(settings.WorkerId, settings.Queues, free, settings.Lease), CancellationToken.None);
+            jobs = await store.JobClaimAsync(new JobClaimParams(settings.WorkerId, settings.Queues, free, settings.Lease, Kinds: settings.Kinds), CancellationToken.None);
         }
         catch
         {

@@ -13,11 +13,14 @@ internal sealed record WorkerSettings(
     int CompleterBatchSize,
     TimeSpan ShutdownTimeout,
     DrainPlan? Drain = null,
-    IReadOnlySet<string>? TraceLinks = null)
+    IReadOnlySet<string>? TraceLinks = null,
+    IReadOnlyList<string>? Kinds = null)
 {
+    /// <summary>A worker claims only the kinds it has handlers for (a job no worker knows waits instead of failing).</summary>
     public static WorkerSettings From(ConveyorOptions o) => new(
         o.WorkerId, [.. o.Queues], o.Concurrency, o.Lease, o.EffectiveHeartbeatInterval, o.PollInterval,
-        o.ProgressInterval, o.CompleterWindow, o.CompleterBatchSize, o.ShutdownTimeout, o.Drain, o.TraceLinkQueues.ToHashSet(StringComparer.Ordinal));
+        o.ProgressInterval, o.CompleterWindow, o.CompleterBatchSize, o.ShutdownTimeout, o.Drain, o.TraceLinkQueues.ToHashSet(StringComparer.Ordinal),
+        [.. o.Kinds.All.Select(r => r.Kind).Order(StringComparer.Ordinal)]);
 
     /// <summary>Queues whose attempts start a linked trace rather than a child span.</summary>
     public IReadOnlySet<string> TraceLinkQueues => TraceLinks ?? EmptySet;

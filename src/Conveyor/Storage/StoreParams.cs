@@ -62,7 +62,11 @@ public readonly record struct JobInsertResult(long Id, bool Duplicate);
 /// <param name="Max">At most this many jobs.</param>
 /// <param name="Lease">How long the claim holds each job without a heartbeat.</param>
 /// <param name="Now">What counts as due (null: the store's clock).</param>
-public sealed record JobClaimParams(string WorkerId, IReadOnlyList<string> Queues, int Max, TimeSpan Lease, DateTimeOffset? Now = null);
+/// <param name="Kinds">
+/// Only jobs of these kinds (null: any kind). A worker passes the kinds it has handlers for, so that a job no worker can run
+/// waits, uncharged, instead of burning its attempts on "no handler" errors; jobs of other kinds never block it.
+/// </param>
+public sealed record JobClaimParams(string WorkerId, IReadOnlyList<string> Queues, int Max, TimeSpan Lease, DateTimeOffset? Now = null, IReadOnlyList<string>? Kinds = null);
 
 /// <summary>A job handed to one worker for one attempt. (Id, Attempt, WorkerId) is the lease token.</summary>
 /// <param name="Id">The job.</param>
@@ -318,7 +322,8 @@ public sealed record QueueStatsParams(DateTimeOffset? Now = null);
 /// <param name="Concurrency">Its slots.</param>
 /// <param name="Running">Attempts it runs now.</param>
 /// <param name="Now">Last seen (and started, on creation) at this time (null: the store's clock).</param>
-public sealed record WorkerUpsertParams(string Id, string Host, int Pid, IReadOnlyList<string> Queues, int Concurrency, int Running, DateTimeOffset? Now = null);
+/// <param name="Kinds">The kinds it has handlers for (null: it did not say, as an external worker may not).</param>
+public sealed record WorkerUpsertParams(string Id, string Host, int Pid, IReadOnlyList<string> Queues, int Concurrency, int Running, DateTimeOffset? Now = null, IReadOnlyList<string>? Kinds = null);
 
 /// <summary>Removes a worker's record.</summary>
 /// <param name="Id">The worker id.</param>
@@ -341,6 +346,7 @@ public sealed record WorkerPruneParams(TimeSpan StaleAfter, DateTimeOffset? Now 
 /// <param name="StartedAt">When it first reported.</param>
 /// <param name="LastSeenAt">When it last reported.</param>
 /// <param name="Running">Attempts it ran at its last report.</param>
+/// <param name="Kinds">The kinds it runs (null: any it is given; external workers that do not say).</param>
 public sealed record WorkerRecord(
     string Id,
     string Host,
@@ -349,7 +355,8 @@ public sealed record WorkerRecord(
     int Concurrency,
     DateTimeOffset StartedAt,
     DateTimeOffset LastSeenAt,
-    int Running);
+    int Running,
+    IReadOnlyList<string>? Kinds = null);
 
 /// <summary>Completed and failed jobs per minute.</summary>
 /// <param name="Since">From this minute on.</param>

@@ -117,5 +117,5 @@ internal sealed class RowReader(DbDataReader reader, SqlDialect dialect)
 
     public WorkerRecord Worker() => new(
         String("id"), String("host"), Int("pid"), StringList("queues"), Int("concurrency"),
-        Time("started_at"), Time("last_seen_at"), Int("running"));
+        Time("started_at"), Time("last_seen_at"), Int("running"), IsNull("kinds") ? null : StringList("kinds"));
 }

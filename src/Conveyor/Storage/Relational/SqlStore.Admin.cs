@@ -107,7 +107,8 @@ public abstract partial class SqlStore
     /// <inheritdoc />
     public Task WorkerUpsertAsync(WorkerUpsertParams p, CancellationToken ct) =>
         ExecuteAsync("worker_upsert", p.Now, c => c.With("id", p.Id).With("host", p.Host).With("pid", p.Pid)
-            .With("queues", JsonParameters.Strings(p.Queues)).With("concurrency", p.Concurrency).With("running", p.Running), ct);
+            .With("queues", JsonParameters.Strings(p.Queues)).With("concurrency", p.Concurrency).With("running", p.Running)
+            .With("kinds", p.Kinds is null ? null : JsonParameters.Strings(p.Kinds)), ct);
 
     /// <inheritdoc />
     public Task WorkerRemoveAsync(WorkerRemoveParams p, CancellationToken ct) =>

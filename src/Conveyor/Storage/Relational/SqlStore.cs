@@ -137,7 +137,8 @@ public abstract partial class SqlStore : IConveyorStore
         await using var command = session.Command("");
         command.CommandText = _dialect.ClaimSql(command, p.Queues);
         _dialect.BindNow(command, p.Now);
-        command.With("worker_id", p.WorkerId).WithSeconds("lease", p.Lease).With("max", p.Max);
+        command.With("worker_id", p.WorkerId).WithSeconds("lease", p.Lease).With("max", p.Max)
+            .With("kinds", p.Kinds is null ? null : JsonParameters.Strings(p.Kinds));
         var jobs = await ReadAllAsync(command, r => r.ClaimedJob(), ct);
         await session.CommitAsync(ct);
         return jobs;

@@ -31,6 +31,7 @@ internal sealed class TestJobClient(IJobClient inner, TestConveyor kit) : IJobCl
 
     public Task<BatchStatus?> BatchAsync(string batchId, CancellationToken ct = default) => inner.BatchAsync(batchId, ct);
     public Task<Job?> GetAsync(long id, CancellationToken ct = default) => inner.GetAsync(id, ct);
+    public Task<JobWhy> WhyAsync(long id, CancellationToken ct = default) => inner.WhyAsync(id, ct);
     public Task<IReadOnlyList<Job>> ListAsync(JobQuery query, CancellationToken ct = default) => inner.ListAsync(query, ct);
     public Task<IReadOnlyList<QueueStats>> QueuesAsync(CancellationToken ct = default) => inner.QueuesAsync(ct);
     public Task<CancelResult> CancelAsync(long id, CancellationToken ct = default) => inner.CancelAsync(id, ct);

@@ -65,6 +65,10 @@ public static class ConveyorEndpoints
         api.MapGet("/jobs/{id:long}", (long id, IJobClient client, CancellationToken ct) => GetAsync(id, client, web, ct))
             .WithName("GetJob").WithTags("jobs").WithSummary("One job (a job read token for it may be given as ?token=).")
             .WithMetadata(new JobTokenAccepted()).Produces<Job>().ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/jobs/{id:long}/why", async (long id, IJobClient client, CancellationToken ct) => Json(await client.WhyAsync(id, ct)))
+            .WithName("WhyJob").WithTags("jobs")
+            .WithSummary("Why the job is not running: waiting on dependencies, scheduled for later, queue paused, no worker for its queue or kind, or ready and waiting its turn.")
+            .Produces<JobWhy>().ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/jobs", (HttpRequest request, IJobClient client, CancellationToken ct) => ListAsync(request, client, web, ct)).WithName("ListJobs").WithTags("jobs")
             .WithSummary("Jobs newest first, filtered by state, queue, kind, batch, tag, created time (from, to) and args (a JSON object they contain); limit (at most 500) and after page on.")
             .Produces(StatusCodes.Status200OK).ProducesProblem(StatusCodes.Status400BadRequest);

@@ -160,6 +160,17 @@ public sealed class DashboardBrowserTests(DashboardFixture fixture, ITestOutputH
     }
 
     [BrowserFact]
+    public async Task A_job_of_a_kind_no_worker_runs_says_why_on_its_page()
+    {
+        var id = await fixture.EnqueueAsync("""{"kind":"demo.slep","args":{"seconds":1}}""");
+        var page = await OpenAsync($"#/jobs/{id}");
+        await page.WaitForSelectorAsync("#why li[data-code='no-worker-for-kind']");
+        Assert.Contains("'demo.slep'", await page.Locator("#why li").First.TextContentAsync());
+        Assert.Equal("queued", await page.EvaluateAsync<string>("() => document.querySelector('h1 .state').dataset.state"));
+        await page.Locator("#delete").ClickAsync();
+    }
+
+    [BrowserFact]
     public async Task Retrying_a_failed_job_from_its_page_runs_it_again()
     {
         var id = await fixture.EnqueueAsync("""{"kind":"demo.fail","args":{"message":"boom"},"maxAttempts":1}""");

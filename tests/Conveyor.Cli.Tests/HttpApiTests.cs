@@ -12,6 +12,31 @@ public sealed class HttpApiTests(ServeFixture serve) : IClassFixture<ServeFixtur
 {
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
+    /// <summary>A typo'd kind over HTTP, as a new user sent one: it waits uncharged and every surface says why.</summary>
+    [Fact]
+    public async Task A_typoed_kind_waits_uncharged_and_why_names_it_over_http_and_the_cli()
+    {
+        var response = await serve.Http.PostAsync("/api/jobs", Json("""{"kind":"demo.slep","args":{"seconds":1}}"""));
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var id = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+        await Task.Delay(1500); // several of the server's claims go by
+        var job = await serve.Http.GetFromJsonAsync<JsonElement>($"/api/jobs/{id}");
+        Assert.Equal(("queued", 0), (job.GetProperty("state").GetString(), job.GetProperty("attempt").GetInt32()));
+
+        var why = await serve.Http.GetFromJsonAsync<JsonElement>($"/api/jobs/{id}/why");
+        var reason = why.GetProperty("reasons")[0];
+        Assert.Equal("no-worker-for-kind", reason.GetProperty("code").GetString());
+        Assert.Contains("'demo.slep'", reason.GetProperty("message").GetString());
+        Assert.Contains("demo.sleep", reason.GetProperty("message").GetString());   // what the workers do run
+        Assert.Equal(HttpStatusCode.NotFound, (await serve.Http.GetAsync("/api/jobs/987654/why")).StatusCode);
+
+        var (code, stdout, all) = await serve.CliAsync("status", id.ToString(), "--why");
+        Assert.True(code == 0, all);
+        Assert.Contains($"job {id} is queued", stdout);
+        Assert.Contains("no-worker-for-kind: No live worker on queue 'default' runs kind 'demo.slep'", stdout);
+        await serve.Http.DeleteAsync($"/api/jobs/{id}");
+    }
+
     [Fact]
     public async Task Post_a_job_then_read_it_until_it_completes()
     {

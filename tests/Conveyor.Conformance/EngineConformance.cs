@@ -176,6 +176,40 @@ public abstract class EngineConformance<TFactory> : IAsyncLifetime where TFactor
     }
 
     [StoreFact]
+    public async Task Why_names_what_stands_between_a_job_and_a_worker()
+    {
+        var host = await StartAsync(await CreateStoreAsync(), o => o.Queues = ["default", "mail"]);
+        var client = host.Client;
+        async Task<string> CodeAsync(long id) => (await client.WhyAsync(id)).Reasons[0].Code;
+
+        var later = (await client.EnqueueKindAsync("test.record", """{"n":1}""", new EnqueueOptions { Delay = TimeSpan.FromHours(1) })).Id;
+        Assert.Equal("scheduled", await CodeAsync(later));
+        Assert.Matches(@"scheduled for .*, in (59(\.\d)?|60)m\.$", (await client.WhyAsync(later)).Reasons[0].Message);
+
+        var typo = (await client.EnqueueKindAsync("test.recrod", """{"n":2}""")).Id;
+        var why = await client.WhyAsync(typo);
+        Assert.Equal((JobState.Queued, "no-worker-for-kind"), (why.State, why.Reasons[0].Code));
+        Assert.Contains("'test.recrod'", why.Reasons[0].Message);
+
+        var nowhere = (await client.EnqueueKindAsync("test.record", """{"n":3}""", new EnqueueOptions { Queue = "reports" })).Id;
+        Assert.Equal("no-worker-for-queue", await CodeAsync(nowhere));
+
+        await client.PauseQueueAsync("mail");
+        var paused = (await client.EnqueueKindAsync("test.record", """{"n":4}""", new EnqueueOptions { Queue = "mail" })).Id;
+        Assert.Equal("queue-paused", await CodeAsync(paused));
+
+        var dependent = (await client.EnqueueKindAsync("test.record", """{"n":5}""", new EnqueueOptions { DependsOn = [later] })).Id;
+        why = await client.WhyAsync(dependent);
+        Assert.Equal((JobState.Waiting, "waiting-on-dependencies"), (why.State, why.Reasons[0].Code));
+        Assert.Contains($"job {later} (scheduled)", why.Reasons[0].Message);
+
+        var done = (await client.EnqueueKindAsync("test.record", """{"n":6}""")).Id;
+        await WaitAsync(host, done);
+        Assert.Equal("finished", await CodeAsync(done));
+        await Assert.ThrowsAsync<JobNotFoundException>(() => client.WhyAsync(987_654));
+    }
+
+    [StoreFact]
     public async Task Strict_kinds_refuse_unknown_kinds_and_enqueue_nothing()
     {
         var host = await StartAsync(await CreateStoreAsync(), o => o.StrictKinds = true, start: false);

@@ -11,6 +11,7 @@ internal static class JobCommands
 {
     private static readonly Argument<long> Id = new("id") { Description = "The job id" };
     private static readonly Option<bool> Follow = new("--follow", "-f") { Description = "Keep watching until the job finishes; exit 0 completed, 1 failed or cancelled" };
+    private static readonly Option<bool> Why = new("--why") { Description = "Say why it is not running: dependencies, its run time, a paused queue, no worker for its queue or kind, or its turn" };
     private static readonly Option<string?> State = new("--state") { Description = "scheduled, queued, running, completed, failed or cancelled" };
     private static readonly Option<string?> Queue = new("--queue") { Description = "Only this queue" };
     private static readonly Option<string?> Kind = new("--kind") { Description = "Only this kind" };
@@ -50,6 +51,21 @@ internal static class JobCommands
     {
         var id = parse.GetValue(Id);
         var json = parse.GetValue(CommonOptions.Json);
+        if (parse.GetValue(Why))
+        {
+            if (parse.GetValue(Follow))
+                throw new JobValidationException("Give --why or --follow, not both.");
+            var why = await client.WhyAsync(id, ct);
+            if (json)
+                JobRendering.WriteJson(why);
+            else
+            {
+                Console.Out.WriteLine($"job {why.JobId} is {why.State.ToName()}");
+                foreach (var reason in why.Reasons)
+                    Console.Out.WriteLine($"  {reason.Code}: {reason.Message}");
+            }
+            return ExitCodes.Ok;
+        }
         var job = await client.GetAsync(id, ct) ?? throw new JobNotFoundException(id);
         if (parse.GetValue(Follow) && !job.IsFinished)
             job = await JobRendering.FollowAsync(client, id, json, ct);
@@ -60,7 +76,7 @@ internal static class JobCommands
         if (!parse.GetValue(Follow))
             return ExitCodes.Ok;
         return job.State == JobState.Completed ? ExitCodes.Ok : ExitCodes.JobNotCompleted;
-    }, settings, Id, Follow, CommonOptions.Json);
+    }, settings, Id, Follow, Why, CommonOptions.Json);
 
     public static Command Jobs(CliSettings settings) => Client("jobs", "List jobs, newest first", async (parse, client, ct) =>
     {

@@ -274,9 +274,13 @@
         job.state !== "running" ? el("button", { class: "danger", id: "delete", onclick: async () => {
           if (confirm(`Delete job ${id}?`)) { await act("DELETE", `jobs/${id}`); location.hash = "#/jobs"; }
         } }, "Delete") : null);
+      // Not running yet: say why (dependencies, its run time, a paused queue, no worker for its queue or kind, its turn).
+      const why = ["waiting", "scheduled", "queued"].includes(job.state) ? el("div", { id: "why" }) : null;
+      if (why) call("GET", `jobs/${id}/why`).then(w => why.replaceChildren(el("h2", {}, "Why is it not running?"),
+        el("div", { class: "panel" }, el("ul", {}, w.reasons.map(r => el("li", { "data-code": r.code }, r.message)))))).catch(() => {});
       view.replaceChildren(...[
         el("h1", {}, `Job ${job.id} `, badge(job.state)), actions,
-        el("div", { class: "panel" }, fields),
+        el("div", { class: "panel" }, fields), why,
         el("h2", {}, "Args"), el("pre", { id: "args" }, json(job.args)),
         job.result !== null && job.result !== undefined ? [el("h2", {}, "Result"), el("pre", { id: "result" }, json(job.result))] : null,
         (job.dependencies || []).length ? [el("h2", {}, "Depends on"), el("div", { class: "panel" }, el("table", { id: "dependencies" },

@@ -36,6 +36,12 @@ public interface IJobClient
     /// <summary>One job, or null when no job has this id.</summary>
     Task<Job?> GetAsync(long id, CancellationToken ct = default);
 
+    /// <summary>
+    /// Why the job is not running (or what it is doing): waiting on dependencies, scheduled for later, its queue paused, no
+    /// live worker serving its queue or running its kind, or ready and waiting its turn. Throws <see cref="JobNotFoundException"/>.
+    /// </summary>
+    Task<JobWhy> WhyAsync(long id, CancellationToken ct = default);
+
     /// <summary>Jobs matching <paramref name="query"/>, newest first.</summary>
     Task<IReadOnlyList<Job>> ListAsync(JobQuery query, CancellationToken ct = default);
 

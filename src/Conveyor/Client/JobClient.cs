@@ -15,7 +15,8 @@ internal sealed class JobClient(
     JobRowFactory rowFactory,
     TimeProvider time,
     Telemetry.ConveyorMetrics? metrics = null,
-    Telemetry.ConveyorTracing? tracing = null) : IJobClient
+    Telemetry.ConveyorTracing? tracing = null,
+    IWorkerRegistry? workers = null) : IJobClient
 {
     private readonly ConveyorOptions options = configured.Value;
 
@@ -222,6 +223,12 @@ internal sealed class JobClient(
     {
         Tag = query.Tag, CreatedFrom = query.CreatedFrom, CreatedTo = query.CreatedTo, ArgsContains = query.ArgsContains,
     };
+
+    public async Task<JobWhy> WhyAsync(long id, CancellationToken ct = default)
+    {
+        var job = await GetAsync(id, ct) ?? throw new JobNotFoundException(id);
+        return await JobWhyExplainer.ExplainAsync(job, this, workers, time.GetUtcNow(), ct);
+    }
 
     public async Task<Job> WaitAsync(long id, TimeSpan? timeout = null, Action<Job>? onChange = null, CancellationToken ct = default)
     {

@@ -150,8 +150,7 @@ public sealed class TestConveyor : IAsyncDisposable
                     break;
                 var job = claimed[0];
                 _running.Reserve(1); // the executor tracks the attempt in a reserved slot and frees it
-                var (outcome, exception) = await _executor.AttemptAsync(job);
-                await _store.JobApplyOutcomesAsync(new JobApplyOutcomesParams([outcome]), ct);
+                var (outcome, exception) = await _executor.AttemptAsync(job, o => _store.JobApplyOutcomesAsync(new JobApplyOutcomesParams([o]), ct));
                 ids.Add(job.Id);
                 if (outcome.State == JobState.Completed)
                     completed++;

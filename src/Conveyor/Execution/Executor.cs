@@ -23,22 +23,23 @@ internal sealed class Executor(
     private readonly ILogger _logger = loggerFactory.CreateLogger("Conveyor.Executor");
 
     /// <summary>Runs the attempt in the slot the producer reserved for it, and frees the slot when done.</summary>
-    public async Task RunAsync(ClaimedJob job)
+    public Task RunAsync(ClaimedJob job) => AttemptAsync(job, async outcome =>
     {
-        var (outcome, _) = await AttemptAsync(job);
         if (!await completer.TryAddAsync(outcome))
         {
             // A handler that ignored cancellation returned after shutdown handed its job back: the job is
             // queued again (or will be rescued), so this late outcome has nowhere to go and is dropped.
             _logger.LogWarning("Job {JobId}: outcome {Reason} arrived after shutdown; the job was already handed back", job.Id, outcome.Reason);
         }
-    }
+    });
 
     /// <summary>
-    /// Runs one attempt to its outcome (with its final progress) without writing it: the worker hands it to the completer,
-    /// Conveyor.Testing writes it at once. The exception is the handler's own, when it threw.
+    /// Runs one attempt to its outcome (with its final progress) and hands it to <paramref name="deliver"/> — the worker's
+    /// completer, or Conveyor.Testing's direct write — <em>before</em> the slot frees: shutdown waits for the slots, then
+    /// stops the completer, so an outcome delivered after its slot freed would find the completer closed. The exception
+    /// is the handler's own, when it threw.
     /// </summary>
-    internal async Task<(AttemptOutcome Outcome, Exception? Exception)> AttemptAsync(ClaimedJob job)
+    internal async Task<(AttemptOutcome Outcome, Exception? Exception)> AttemptAsync(ClaimedJob job, Func<AttemptOutcome, Task> deliver)
     {
         var progress = new ProgressReporter(store, job, settings.WorkerId, settings.ProgressInterval, time, _logger);
         using var attempt = new RunningJob(job, progress);
@@ -57,7 +58,9 @@ internal sealed class Executor(
             Telemetry.ConveyorTracing.End(span, outcome);
             span = null;
             progress.Close();
-            return (outcome with { Progress = progress.Latest }, exception);
+            outcome = outcome with { Progress = progress.Latest };
+            await deliver(outcome);
+            return (outcome, exception);
         }
         finally
         {

@@ -29,6 +29,26 @@ public sealed class ExecutorTests
         Assert.Equal(0, rig.Running.Count);
     }
 
+    /// <summary>
+    /// Shutdown waits for the slots, then stops the completer: an outcome handed over after its slot freed could find the
+    /// completer closed and be dropped (the job then waits for its lease). So the outcome goes first, the slot after.
+    /// </summary>
+    [Fact]
+    public async Task The_outcome_is_delivered_while_the_attempt_still_holds_its_slot()
+    {
+        await using var rig = Rig();
+        var job = rig.Store.Add("completes", args: """{"n":1}""");
+        rig.Running.Reserve(1);
+        var claimed = rig.Store.ClaimAs(job.Id, rig.Settings.WorkerId, rig.Settings.Lease);
+        var slotsAtDelivery = -1;
+        var (outcome, _) = await rig.Executor.AttemptAsync(claimed, delivered =>
+        {
+            slotsAtDelivery = rig.Running.Count;
+            return Task.CompletedTask;
+        });
+        Assert.Equal((OutcomeReason.Completed, 1, 0), (outcome.Reason, slotsAtDelivery, rig.Running.Count));
+    }
+
     [Fact]
     public async Task A_throw_is_retried_after_the_back_off_and_the_last_attempt_fails()
     {

@@ -303,7 +303,7 @@ public sealed class TestConveyor : IAsyncDisposable
     /// <summary>The queues a drain claims from: the configured ones, the kinds' own, and any that holds a job.</summary>
     private async Task<IReadOnlyList<string>> QueuesAsync(CancellationToken ct)
     {
-        var queues = new HashSet<string>(_options.Queues, StringComparer.Ordinal);
+        var queues = new HashSet<string>(QueuePlan.Parse(_options.Queues).Names, StringComparer.Ordinal);
         foreach (var registration in _kinds.All)
             queues.Add(registration.Options.Queue ?? "default");
         foreach (var stats in await Client.QueuesAsync(ct))

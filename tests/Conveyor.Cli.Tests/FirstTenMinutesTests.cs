@@ -91,4 +91,20 @@ public sealed class FirstTenMinutesTests
         var errors = said.Split('\n').Where(l => l.StartsWith("error:", StringComparison.Ordinal)).ToList();
         Assert.Equal(["error: unknown command or argument 'frobnicate', 'now'"], errors);
     }
+
+    [Fact]
+    public async Task Weighted_queues_run_jobs_from_a_real_store_and_a_bad_weight_is_refused_at_start()
+    {
+        using var dir = new TempDirectory();
+        var database = dir.File("weights.db");
+        foreach (var queue in new[] { "critical", "default", "low", "low" })
+            Assert.Equal(0, (await ChildProcess.RunCliAsync(["enqueue", "demo.noop", "--queue", queue, "--database", database])).ExitCode);
+        var (code, stdout, all) = await ChildProcess.RunCliAsync(["drain", "--queues", "critical,default:3,low:1", "--database", database]);
+        Assert.True(code == 0, all);
+        Assert.Contains("4 completed", stdout);
+
+        var (bad, _, said) = await ChildProcess.RunCliAsync(["drain", "--queues", "critical,default:0", "--database", database]);
+        Assert.Equal(2, bad);
+        Assert.Contains("a weight is a whole number from 1 to 1000", said);
+    }
 }

@@ -91,7 +91,7 @@ internal sealed class Producer(
         try
         {
             // Not cancelled by stopping: a claim that committed must reach the executor, not vanish with a cancelled read.
-            jobs = await store.JobClaimAsync(new JobClaimParams(settings.WorkerId, settings.Queues, free, settings.Lease, Kinds: settings.Kinds), CancellationToken.None);
+            jobs = settings.Plan?.Tiers is { } tiers ? await ClaimByTiersAsync(tiers, free) : await ClaimFromAsync(settings.Queues, free);
         }
         catch
         {
@@ -104,6 +104,55 @@ internal sealed class Producer(
         foreach (var job in jobs)
             _ = Task.Run(() => RunSafelyAsync(job), CancellationToken.None);
         return jobs.Count;
+    }
+
+    private Task<IReadOnlyList<ClaimedJob>> ClaimFromAsync(IReadOnlyList<string> queues, int max) =>
+        store.JobClaimAsync(new JobClaimParams(settings.WorkerId, queues, max, settings.Lease, Kinds: settings.Kinds), CancellationToken.None);
+
+    /// <summary>
+    /// Weighted or strict queues: tier by tier, each tier's share split by weight and claimed per queue; a queue's unused
+    /// share goes to the tier's other queues before the next tier is asked. Once a claim has committed, a later failure
+    /// keeps what was claimed (it is logged and tried again on the next pass) rather than losing it to the rescuer.
+    /// </summary>
+    private async Task<IReadOnlyList<ClaimedJob>> ClaimByTiersAsync(IReadOnlyList<QueueTier> tiers, int free)
+    {
+        var claimed = new List<ClaimedJob>(free);
+        try
+        {
+            foreach (var tier in tiers)
+            {
+                var left = free - claimed.Count;
+                if (left <= 0)
+                    break;
+                var unused = 0;
+                var exhausted = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var (queue, slots) in tier.Split(left))
+                {
+                    var got = await ClaimFromAsync([queue], slots);
+                    claimed.AddRange(got);
+                    if (got.Count < slots)
+                    {
+                        unused += slots - got.Count;
+                        exhausted.Add(queue);
+                    }
+                }
+                // What a queue could not use goes to the tier's others that may still have jobs (those that filled their
+                // share and those that had none this time), heaviest first.
+                foreach (var (queue, _) in tier.Queues.Where(q => !exhausted.Contains(q.Queue)).OrderByDescending(q => q.Weight))
+                {
+                    if (unused == 0)
+                        break;
+                    var got = await ClaimFromAsync([queue], unused);
+                    claimed.AddRange(got);
+                    unused -= got.Count;
+                }
+            }
+        }
+        catch (Exception ex) when (claimed.Count > 0)
+        {
+            logger.LogError(ex, "Claiming from the next queue failed; running the {Count} jobs already claimed", claimed.Count);
+        }
+        return claimed;
     }
 
     private async Task RunSafelyAsync(ClaimedJob job)

@@ -14,13 +14,19 @@ internal sealed record WorkerSettings(
     TimeSpan ShutdownTimeout,
     DrainPlan? Drain = null,
     IReadOnlySet<string>? TraceLinks = null,
-    IReadOnlyList<string>? Kinds = null)
+    IReadOnlyList<string>? Kinds = null,
+    QueuePlan? Plan = null)
 {
-    /// <summary>A worker claims only the kinds it has handlers for (a job no worker knows waits instead of failing).</summary>
-    public static WorkerSettings From(ConveyorOptions o) => new(
-        o.WorkerId, [.. o.Queues], o.Concurrency, o.Lease, o.EffectiveHeartbeatInterval, o.PollInterval,
+    /// <summary>
+    /// A worker claims only the kinds it has handlers for (a job no worker knows waits instead of failing), from its queues
+    /// in the order their weights give (<see cref="QueuePlan"/>).
+    /// </summary>
+    public static WorkerSettings From(ConveyorOptions o) => From(o, QueuePlan.Parse(o.Queues));
+
+    private static WorkerSettings From(ConveyorOptions o, QueuePlan plan) => new(
+        o.WorkerId, plan.Names, o.Concurrency, o.Lease, o.EffectiveHeartbeatInterval, o.PollInterval,
         o.ProgressInterval, o.CompleterWindow, o.CompleterBatchSize, o.ShutdownTimeout, o.Drain, o.TraceLinkQueues.ToHashSet(StringComparer.Ordinal),
-        [.. o.Kinds.All.Select(r => r.Kind).Order(StringComparer.Ordinal)]);
+        [.. o.Kinds.All.Select(r => r.Kind).Order(StringComparer.Ordinal)], plan);
 
     /// <summary>Queues whose attempts start a linked trace rather than a child span.</summary>
     public IReadOnlySet<string> TraceLinkQueues => TraceLinks ?? EmptySet;

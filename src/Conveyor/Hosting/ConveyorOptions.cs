@@ -11,7 +11,11 @@ public sealed class ConveyorOptions
 {
     private bool _frozen;
 
-    /// <summary>Queues this process works. Default: ["default"].</summary>
+    /// <summary>
+    /// Queues this process works. Default: ["default"]. Without weights, the jobs' priority decides across them; with
+    /// <c>name:weight</c> entries they are served in tiers: an unweighted queue strictly before the ones after it, and
+    /// consecutive weighted queues sharing slots by weight (<c>["critical", "default:3", "low:1"]</c>).
+    /// </summary>
     public IList<string> Queues { get; set { Unfrozen(); field = value; } } = ["default"];
 
     /// <summary>Jobs run at once by this process. Default: processor count x 4 (I/O-bound handlers are the norm).</summary>

@@ -28,8 +28,7 @@ internal sealed class ConveyorOptionsValidator : IValidateOptions<ConveyorOption
 
         Require(o.StoreFactory is not null, "No store configured: call UseSqlite(...) or UsePostgres(...).");
         Require(o.Queues.Count > 0, "Conveyor:Queues needs at least one queue.");
-        foreach (var queue in o.Queues)
-            Try(() => JobValidation.ValidateQueue(queue), "Conveyor:Queues");
+        Try(() => Execution.QueuePlan.Parse(o.Queues), "Conveyor:Queues");
         AtLeastOne(o.Concurrency, nameof(o.Concurrency));
         Positive(o.PollInterval, nameof(o.PollInterval));
         Require(o.Lease >= TimeSpan.FromMilliseconds(300), $"Conveyor:Lease must be at least 300ms (got {o.Lease}).");

@@ -89,14 +89,19 @@ internal sealed class InMemoryJobStore(TimeProvider clock) : IJobExecutionStore,
         }
     }
 
+    /// <summary>Every claimed job id, in claim order.</summary>
+    public List<long> ClaimOrder { get; } = [];
+
     public Task<IReadOnlyList<ClaimedJob>> JobClaimAsync(JobClaimParams p, CancellationToken ct)
     {
         lock (_gate)
         {
             Claims++;
             var now = Now(p.Now);
-            var ready = _rows.Values.Where(r => r.State is JobState.Queued or JobState.Scheduled && r.RunAt <= now && p.Queues.Contains(r.Queue))
+            var ready = _rows.Values.Where(r => r.State is JobState.Queued or JobState.Scheduled && r.RunAt <= now && p.Queues.Contains(r.Queue)
+                    && (p.Kinds is null || p.Kinds.Contains(r.Kind)))
                 .OrderBy(r => r.RunAt).ThenBy(r => r.Id).Take(p.Max).ToList();
+            ClaimOrder.AddRange(ready.Select(r => r.Id));
             return Task.FromResult<IReadOnlyList<ClaimedJob>>([.. ready.Select(r => Claim(r, p.WorkerId, p.Lease, now))]);
         }
     }

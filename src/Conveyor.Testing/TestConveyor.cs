@@ -40,7 +40,7 @@ public sealed class TestConveyor : IAsyncDisposable
     private readonly PeriodicService[] _maintenance;
     private readonly ConcurrentDictionary<long, Job> _seen = new();
     private readonly AsyncLocal<bool> _draining = new();
-    private long _maxSeen;
+    private readonly IReadOnlyList<string> _configuredQueues;
 
     private TestConveyor(ServiceProvider services, FakeTimeProvider clock, TestConveyorOptions settings, string? temporaryFile)
     {
@@ -49,6 +49,7 @@ public sealed class TestConveyor : IAsyncDisposable
         _settings = settings;
         _temporaryFile = temporaryFile;
         _options = services.GetRequiredService<IOptions<ConveyorOptions>>().Value;
+        _configuredQueues = QueuePlan.Parse(_options.Queues).Names;
         _kinds = services.GetRequiredService<JobKindRegistry>();
         _store = services.GetRequiredService<IJobExecutionStore>();
         var loggers = services.GetRequiredService<ILoggerFactory>();
@@ -280,11 +281,17 @@ public sealed class TestConveyor : IAsyncDisposable
 
     internal async Task<T> AfterEnqueueAsync<T>(T result, CancellationToken ct)
     {
+        await RunOrNoteAsync(ct);
+        return result;
+    }
+
+    /// <summary>Inline mode runs what is ready now (unless a drain is already under way); either way, new jobs are noted.</summary>
+    private async Task RunOrNoteAsync(CancellationToken ct)
+    {
         if (_settings.Mode == TestMode.Inline && !_draining.Value)
             await DrainAsync(ct);
         else
             await NoteNewJobsAsync(ct);
-        return result;
     }
 
     private static bool IsFailure(AttemptOutcome outcome) =>
@@ -294,16 +301,13 @@ public sealed class TestConveyor : IAsyncDisposable
     {
         foreach (var service in _maintenance)
             await service.StepAsync(ct);
-        if (_settings.Mode == TestMode.Inline && !_draining.Value)
-            await DrainAsync(ct);
-        else
-            await NoteNewJobsAsync(ct);
+        await RunOrNoteAsync(ct);
     }
 
     /// <summary>The queues a drain claims from: the configured ones, the kinds' own, and any that holds a job.</summary>
     private async Task<IReadOnlyList<string>> QueuesAsync(CancellationToken ct)
     {
-        var queues = new HashSet<string>(QueuePlan.Parse(_options.Queues).Names, StringComparer.Ordinal);
+        var queues = new HashSet<string>(_configuredQueues, StringComparer.Ordinal);
         foreach (var registration in _kinds.All)
             queues.Add(registration.Options.Queue ?? "default");
         foreach (var stats in await Client.QueuesAsync(ct))
@@ -333,7 +337,8 @@ public sealed class TestConveyor : IAsyncDisposable
         return next;
     }
 
-    private async IAsyncEnumerable<Job> AllAsync(JobState state, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    /// <summary>Jobs (of one state, or all), newest first, a page at a time.</summary>
+    private async IAsyncEnumerable<Job> AllAsync(JobState? state, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
         long? after = null;
         while (true)
@@ -350,21 +355,12 @@ public sealed class TestConveyor : IAsyncDisposable
     /// <summary>Notes the jobs created since the last look (newest first, down to the newest already seen).</summary>
     private async Task NoteNewJobsAsync(CancellationToken ct)
     {
-        var known = Interlocked.Read(ref _maxSeen);
-        long? after = null;
-        while (true)
+        var known = _seen.IsEmpty ? 0 : _seen.Keys.Max();
+        await foreach (var job in AllAsync(null, ct))
         {
-            var page = await Client.ListAsync(new JobQuery { Limit = 500, AfterId = after }, ct);
-            foreach (var job in page.TakeWhile(j => j.Id > known))
-                _seen.TryAdd(job.Id, job);
-            if (page.Count < 500 || page[^1].Id <= known)
+            if (job.Id <= known)
                 break;
-            after = page[^1].Id;
-        }
-        var newest = _seen.IsEmpty ? 0 : _seen.Keys.Max();
-        long current;
-        while ((current = Interlocked.Read(ref _maxSeen)) < newest && Interlocked.CompareExchange(ref _maxSeen, newest, current) != current)
-        {
+            _seen.TryAdd(job.Id, job);
         }
     }
 

@@ -48,8 +48,7 @@ internal static class CliApp
         if (args.Length == 0)
         {
             // No command: the help, as a person typing `conveyor` wants; exit 2 for a script that forgot its command.
-            await root.Parse(["--help"]).InvokeAsync();
-            await Console.Out.WriteLineAsync(CliHelp.Epilogue.Trim());
+            await HelpAsync(root.Parse(["--help"]));
             return ExitCodes.BadInput;
         }
         // No response files: '@every 90s' is a schedule, not a file of arguments to read.
@@ -63,15 +62,20 @@ internal static class CliApp
         }
         if (parse.Action is System.CommandLine.Help.HelpAction && parse.CommandResult.Command == root)
         {
-            // The root's help also gives examples, the built-in kinds and the exit codes.
-            await parse.InvokeAsync();
-            await Console.Out.WriteLineAsync(CliHelp.Epilogue.Trim());
+            await HelpAsync(parse);
             return ExitCodes.Ok;
         }
         // No termination timeout: System.CommandLine would otherwise end the process 2 s after SIGTERM/SIGINT,
         // cutting short the worker's graceful shutdown (--shutdown-timeout, 30 s by default). The hosts of
         // serve and work handle the signals themselves.
         return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+    }
+
+    /// <summary>The root's help, followed by examples, the built-in kinds and the exit codes.</summary>
+    private static async Task HelpAsync(ParseResult help)
+    {
+        await help.InvokeAsync();
+        await Console.Out.WriteLineAsync(CliHelp.Epilogue.Trim());
     }
 
     /// <summary>Runs a command body, turning the errors users cause into clear messages and exit codes.</summary>

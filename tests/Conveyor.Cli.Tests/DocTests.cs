@@ -77,9 +77,8 @@ public sealed class DocTests
     {
         var block = Find(id);
         await using var server = await DocServer.StartAsync();
-        using var http = new HttpClient { BaseAddress = new Uri(server.Url) };
         var path = block.Argument["post ".Length..].Trim();
-        var response = await http.PostAsync(path, new StringContent(block.Code, Encoding.UTF8, "application/json"));
+        var response = await server.Http.PostAsync(path, new StringContent(block.Code, Encoding.UTF8, "application/json"));
         Assert.True(response.IsSuccessStatusCode, $"{block}: POST {path} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
     }
 
@@ -94,38 +93,30 @@ public sealed class DocTests
     }
 
     /// <summary>
-    /// What a reader of the docs has: a <c>conveyor serve</c> on SQLite, the <c>conveyor</c> command on PATH using the same
-    /// database, and a working directory with the repository's README.md and CHANGELOG.md to upload. The docs' port 5000
-    /// becomes a free one.
+    /// What a reader of the docs has: a <c>conveyor serve</c> on SQLite (the CLI tests' <see cref="ServeFixture"/>), the
+    /// <c>conveyor</c> command on PATH using the same database, and a working directory with the repository's README.md and
+    /// CHANGELOG.md to upload. The docs' port 5000 becomes the server's free one.
     /// </summary>
     private sealed class DocServer : IAsyncDisposable
     {
-        private readonly TempDirectory _dir = new("conveyor-docs");
-        private ChildProcess? _server;
+        private readonly ServeFixture _serve = new();
 
-        public string Url { get; } = $"http://127.0.0.1:{FreePort.Next()}";
-        public string Directory => _dir.Path;
+        public string Url => _serve.Url;
+        public string Directory => _serve.Directory;
+        public HttpClient Http => _serve.Http;
         public Dictionary<string, string> Environment { get; private set; } = [];
 
         public static async Task<DocServer> StartAsync()
         {
             var server = new DocServer();
-            var database = server._dir.File("conveyor.db");
-            server.Environment = DocBlocks.PrepareReader(server.Directory, database);
-            server._server = ChildProcess.Cli(["serve", "--database", database, "--urls", server.Url, "--poll-interval", "200ms"], workingDirectory: server.Directory);
-            await server._server.WaitForOutputAsync("Conveyor serve started", TimeSpan.FromSeconds(60));
+            await server._serve.InitializeAsync();
+            server.Environment = DocBlocks.PrepareReader(server.Directory, server._serve.Database);
             return server;
         }
 
         public string Localize(string command) =>
             command.Replace("localhost:5000", Url["http://".Length..]).Replace("127.0.0.1:5000", Url["http://".Length..]);
 
-        public async ValueTask DisposeAsync()
-        {
-            if (_server is not null)
-                await _server.DisposeAsync();
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            _dir.Dispose();
-        }
+        public ValueTask DisposeAsync() => new(_serve.DisposeAsync());
     }
 }

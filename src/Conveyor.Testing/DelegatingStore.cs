@@ -35,6 +35,8 @@ public class DelegatingStore(IConveyorStore inner) : IConveyorStore
     /// <inheritdoc />
     public virtual Task<bool> QueuePauseAsync(QueuePauseParams p, CancellationToken ct) => Inner.QueuePauseAsync(p, ct);
     /// <inheritdoc />
+    public virtual Task<QueueLimits> QueueLimitsAsync(QueueLimitsParams p, CancellationToken ct) => Inner.QueueLimitsAsync(p, ct);
+    /// <inheritdoc />
     public virtual Task<IReadOnlyList<long>> JobIdsAsync(JobListParams p, CancellationToken ct) => Inner.JobIdsAsync(p, ct);
     /// <inheritdoc />
     public virtual Task<long> JobCountAsync(JobListParams p, CancellationToken ct) => Inner.JobCountAsync(p, ct);

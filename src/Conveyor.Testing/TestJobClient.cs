@@ -43,6 +43,7 @@ internal sealed class TestJobClient(IJobClient inner, TestConveyor kit) : IJobCl
 
     public Task<bool> PauseQueueAsync(string queue, CancellationToken ct = default) => inner.PauseQueueAsync(queue, ct);
     public Task<bool> ResumeQueueAsync(string queue, CancellationToken ct = default) => inner.ResumeQueueAsync(queue, ct);
+    public Task<QueueLimits> SetQueueLimitsAsync(string queue, QueueLimits limits, CancellationToken ct = default) => inner.SetQueueLimitsAsync(queue, limits, ct);
 
     /// <summary>
     /// The job if it has finished. On the kit's clock, waiting would never end, so an unfinished job is an error that says what

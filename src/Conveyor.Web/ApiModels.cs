@@ -6,13 +6,33 @@ namespace Conveyor.Web;
 internal sealed record JobPage(IReadOnlyList<Job> Jobs, long? Next);
 
 /// <summary>The HTTP shape of queue statistics.</summary>
-internal sealed record QueueView(string Queue, IReadOnlyDictionary<string, long> Counts, double? OldestWaitingSeconds, bool Paused)
+internal sealed record QueueView(string Queue, IReadOnlyDictionary<string, long> Counts, double? OldestWaitingSeconds, bool Paused,
+    LimitsView Limits, DateTimeOffset? RateLimitedUntil)
 {
     public static QueueView From(QueueStats stats) => new(
         stats.Queue,
         JobStateNames.All.ToDictionary(s => s.ToName(), stats.Count),
         stats.OldestWaitingAge?.TotalSeconds,
-        stats.Paused);
+        stats.Paused,
+        LimitsView.From(stats.Limits),
+        stats.RateLimitedUntil);
+}
+
+/// <summary>The HTTP shape of queue limits: <c>{"concurrency": 4, "perKey": 2, "rate": "10/1s"}</c>, null where none.</summary>
+internal sealed record LimitsView(int? Concurrency, int? PerKey, string? Rate)
+{
+    private static readonly HashSet<string> Known = new(StringComparer.Ordinal) { "concurrency", "perKey", "rate" };
+
+    public static LimitsView From(QueueLimits limits) => new(limits.Concurrency, limits.PerKey, limits.Rate?.ToString());
+
+    /// <summary>Reads a PUT body: every field optional (absent or null: no such limit), unknown fields refused.</summary>
+    public static QueueLimits Read(JsonElement body)
+    {
+        var fields = new JsonFields(body, Known, "Limits are a JSON object: {\"concurrency\": 4, \"perKey\": 2, \"rate\": \"10/1s\"} (absent or null: none).");
+        var limits = new QueueLimits(fields.Number("concurrency"), fields.Number("perKey"), fields.Text("rate") is { } rate ? QueueRate.Parse(rate) : null);
+        limits.Validate();
+        return limits;
+    }
 }
 
 /// <summary>What an enqueue answers: the job's id, its state, and whether it was already there (a held unique key).</summary>
@@ -154,11 +174,11 @@ internal static class JobFilterReader
         if (filter.ValueKind == JsonValueKind.Null)
             return new JobQuery();
         if (filter.ValueKind != JsonValueKind.Object)
-            throw new JobValidationException("A filter is a JSON object: {state, queue, kind, batch, tag, from, to, args}.");
+            throw new JobValidationException("A filter is a JSON object: {state, queue, kind, batch, tag, key, from, to, args}.");
         foreach (var property in filter.EnumerateObject())
         {
-            if (property.Name is not ("state" or "queue" or "kind" or "batch" or "tag" or "from" or "to" or "args"))
-                throw new JobValidationException($"Unknown filter field \"{property.Name}\"; known: state, queue, kind, batch, tag, from, to, args.");
+            if (property.Name is not ("state" or "queue" or "kind" or "batch" or "tag" or "key" or "from" or "to" or "args"))
+                throw new JobValidationException($"Unknown filter field \"{property.Name}\"; known: state, queue, kind, batch, tag, key, from, to, args.");
         }
         return Build(name => filter.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null
             ? name == "args" ? (v.ValueKind == JsonValueKind.Object ? v.GetRawText() : throw new JobValidationException("Filter \"args\" must be a JSON object."))
@@ -180,7 +200,7 @@ internal static class JobFilterReader
         return new JobQuery
         {
             State = state, Queue = get("queue"), Kind = get("kind"), BatchId = get("batch"),
-            Tag = get("tag"),
+            Tag = get("tag"), ConcurrencyKey = get("key"),
             CreatedFrom = Time(get("from"), "from"),
             CreatedTo = Time(get("to"), "to"),
             ArgsContains = args,

@@ -97,6 +97,9 @@ public static class ConveyorEndpoints
             .WithName("PauseQueue").WithTags("queues").WithSummary("Stop handing out the queue's jobs (they stay, and new ones are accepted).");
         api.MapPost("/queues/{queue}/resume", (string queue, IJobAdminStore admin, CancellationToken ct) => PauseAsync(queue, false, admin, ct))
             .WithName("ResumeQueue").WithTags("queues").WithSummary("Hand out the queue's jobs again.");
+        api.MapPut("/queues/{queue}/limits", SetLimitsAsync)
+            .WithName("SetQueueLimits").WithTags("queues")
+            .WithSummary("Replace the queue's limits: {concurrency, perKey, rate: \"10/1s\"} (absent or null: none; {} clears). Checked in every claim, across all workers.");
         api.MapGet("/stats/throughput", (HttpRequest request, IJobMonitor monitor, CancellationToken ct) => ThroughputAsync(request, monitor, web, ct))
             .WithName("Throughput").WithTags("queues")
             .WithSummary("Completed and failed jobs per minute over the last ?minutes= (default 60, at most 1440), all queues or ?queue=; from maintained counts.");
@@ -316,6 +319,14 @@ public static class ConveyorEndpoints
         JobValidation.ValidateQueue(queue);
         var changed = await admin.QueuePauseAsync(new QueuePauseParams(queue, paused), ct);
         return Json(new { queue, paused, changed });
+    }
+
+    private static async Task<IResult> SetLimitsAsync(string queue, JsonElement body, IJobClient client, CancellationToken ct)
+    {
+        JobValidation.ValidateQueue(queue);
+        var limits = LimitsView.Read(body);
+        var previous = await client.SetQueueLimitsAsync(queue, limits, ct);
+        return Json(new { queue, limits = LimitsView.From(limits), previous = LimitsView.From(previous) });
     }
 
     private static async Task<IResult> QueuesAsync(IJobClient client, CancellationToken ct)

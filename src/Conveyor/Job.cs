@@ -150,4 +150,10 @@ public sealed record QueueStats(string Queue, IReadOnlyDictionary<JobState, long
 {
     /// <summary>Jobs in <paramref name="state"/> (0 when none).</summary>
     public long Count(JobState state) => Counts.TryGetValue(state, out var n) ? n : 0;
+
+    /// <summary>The queue's limits (<see cref="QueueLimits.Any"/> false: none).</summary>
+    public QueueLimits Limits { get; init; } = new();
+
+    /// <summary>When the rate limit's current window is full: when it closes and starts may resume. Otherwise null.</summary>
+    public DateTimeOffset? RateLimitedUntil { get; init; }
 }

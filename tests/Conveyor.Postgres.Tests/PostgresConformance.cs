@@ -42,6 +42,7 @@ public sealed class PostgresFactory : IStoreFactory
 
 public sealed class PostgresJobExecution : JobExecutionConformance<PostgresFactory>;
 public sealed class PostgresJobAdmin : JobAdminConformance<PostgresFactory>;
+public sealed class PostgresQueueLimits : QueueLimitsConformance<PostgresFactory>;
 public sealed class PostgresJobBulk : JobBulkConformance<PostgresFactory>;
 public sealed class PostgresJobChangeFeed : JobChangeFeedConformance<PostgresFactory>;
 public sealed class PostgresSchedules : ScheduleConformance<PostgresFactory>;

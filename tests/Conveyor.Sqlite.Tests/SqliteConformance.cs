@@ -35,6 +35,7 @@ public sealed class SqliteFactory : IStoreFactory
 
 public sealed class SqliteJobExecution : JobExecutionConformance<SqliteFactory>;
 public sealed class SqliteJobAdmin : JobAdminConformance<SqliteFactory>;
+public sealed class SqliteQueueLimits : QueueLimitsConformance<SqliteFactory>;
 public sealed class SqliteJobBulk : JobBulkConformance<SqliteFactory>;
 public sealed class SqliteJobChangeFeed : JobChangeFeedConformance<SqliteFactory>;
 public sealed class SqliteSchedules : ScheduleConformance<SqliteFactory>;

@@ -11,7 +11,7 @@ internal static class JobCommands
 {
     private static readonly Argument<long> Id = new("id") { Description = "The job id" };
     private static readonly Option<bool> Follow = new("--follow", "-f") { Description = "Keep watching until the job finishes; exit 0 completed, 1 failed or cancelled" };
-    private static readonly Option<bool> Why = new("--why") { Description = "Say why it is not running: dependencies, its run time, a paused queue, no worker for its queue or kind, or its turn" };
+    private static readonly Option<bool> Why = new("--why") { Description = "Say why it is not running: dependencies, its run time, a paused queue, a concurrency, key or rate limit, no worker for its queue or kind, or its turn" };
     private static readonly Option<string?> State = new("--state") { Description = "scheduled, queued, running, completed, failed or cancelled" };
     private static readonly Option<string?> Queue = new("--queue") { Description = "Only this queue" };
     private static readonly Option<string?> Kind = new("--kind") { Description = "Only this kind" };
@@ -19,6 +19,11 @@ internal static class JobCommands
     private static readonly Option<int> Limit = new("--limit", "-n") { Description = "At most this many (1-1000)", DefaultValueFactory = _ => 50 };
     private static readonly Option<long?> After = new("--after") { Description = "Page on: jobs with ids below this" };
     private static readonly Option<string?> Tag = new("--tag") { Description = "Only jobs carrying this tag" };
+    private static readonly Option<string?> Key = new("--key") { Description = "Only jobs with this concurrency key" };
+    private static readonly Option<string?> ConcurrencyLimit = new("--concurrency") { Description = "At most this many of the queue's jobs running at once across all workers (none: no limit)" };
+    private static readonly Option<string?> PerKeyLimit = new("--per-key") { Description = "At most this many running at once per concurrency key (none: no limit)" };
+    private static readonly Option<string?> RateLimit = new("--rate") { Description = "At most this many starts per period, like 10/1s or 100/1m (none: no limit)" };
+    private static readonly Option<bool> ClearLimits = new("--clear") { Description = "Remove every limit (then apply the ones given)" };
     private static readonly Option<string?> From = new("--from") { Description = "Only jobs created at or after this ISO-8601 time" };
     private static readonly Option<string?> To = new("--to") { Description = "Only jobs created before this ISO-8601 time" };
     private static readonly Option<string?> ArgsFilter = new("--args") { Description = "Only jobs whose args contain this JSON object, e.g. '{\"user\":{\"id\":7}}'" };
@@ -40,6 +45,7 @@ internal static class JobCommands
         return new JobQuery
         {
             State = state, Queue = parse.GetValue(Queue), Kind = parse.GetValue(Kind), BatchId = parse.GetValue(Batch), Tag = parse.GetValue(Tag),
+            ConcurrencyKey = parse.GetValue(Key),
             CreatedFrom = Time(parse.GetValue(From), "--from"), CreatedTo = Time(parse.GetValue(To), "--to"), ArgsContains = parse.GetValue(ArgsFilter),
         };
     }
@@ -105,7 +111,7 @@ internal static class JobCommands
         if (jobs.Count == query.Limit)
             AnsiConsole.MarkupLine($"[grey]more: --after {jobs[^1].Id}[/]");
         return ExitCodes.Ok;
-    }, settings, State, Queue, Kind, Batch, Tag, From, To, ArgsFilter, Limit, After, CommonOptions.Json);
+    }, settings, State, Queue, Kind, Batch, Tag, Key, From, To, ArgsFilter, Limit, After, CommonOptions.Json);
 
     public static Command Delete(CliSettings settings) => Client("delete", "Delete a job that is not running (cancel a running one first)", async (parse, client, ct) =>
     {
@@ -144,7 +150,7 @@ internal static class JobCommands
         else
             Console.Error.WriteLine();
         return ExitCodes.Ok;
-    }, settings, Action, State, Queue, Kind, Batch, Tag, From, To, ArgsFilter, CommonOptions.Json);
+    }, settings, Action, State, Queue, Kind, Batch, Tag, Key, From, To, ArgsFilter, CommonOptions.Json);
 
     public static Command Cancel(CliSettings settings) => Client("cancel", "Cancel a job: at once if waiting, by signalling its handler if running", async (parse, client, ct) =>
     {
@@ -194,16 +200,41 @@ internal static class JobCommands
         foreach (var state in JobStateNames.All)
             table.AddColumn(new TableColumn(state.ToName()).RightAligned());
         table.AddColumn("oldest waiting");
+        table.AddColumn("limits");
         foreach (var queue in queues)
         {
             var row = new List<string> { queue.Queue + (queue.Paused ? " (paused)" : "") };
             row.AddRange(JobStateNames.All.Select(s => queue.Count(s).ToString()));
             row.Add(queue.OldestWaitingAge is { } age ? Durations.Format(age) : "-");
+            row.Add(!queue.Limits.Any ? "-" : queue.Limits + (queue.RateLimitedUntil is { } until ? $" (rate window full until {until:HH:mm:ss.fff})" : ""));
             table.AddRow(row.Select(r => new Text(r)));
         }
         AnsiConsole.Write(table);
         return ExitCodes.Ok;
-    }, settings, CommonOptions.Json, PauseCommand(settings, true), PauseCommand(settings, false));
+    }, settings, CommonOptions.Json, PauseCommand(settings, true), PauseCommand(settings, false), LimitCommand(settings));
+
+    /// <summary>Sets a queue's limits; options not given keep their value, "none" removes one, --clear removes all first.</summary>
+    private static Command LimitCommand(CliSettings settings) => Client("limit",
+        "Limit a queue across all workers: --concurrency 4 --per-key 2 --rate 10/1s (options not given keep their value; none removes one)", async (parse, client, ct) =>
+    {
+        var queue = parse.GetValue(QueueName)!;
+        var current = parse.GetValue(ClearLimits) ? new QueueLimits()
+            : (await client.QueuesAsync(ct)).FirstOrDefault(q => q.Queue == queue)?.Limits ?? new QueueLimits();
+        static int? Count(string text, string name) => int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)
+            ? n : throw new JobValidationException($"{name}: '{text}' is not a whole number (or none).");
+        var limits = current with
+        {
+            Concurrency = parse.GetValue(ConcurrencyLimit) is { } c ? (c == "none" ? null : Count(c, "--concurrency")) : current.Concurrency,
+            PerKey = parse.GetValue(PerKeyLimit) is { } k ? (k == "none" ? null : Count(k, "--per-key")) : current.PerKey,
+            Rate = parse.GetValue(RateLimit) is { } r ? (r == "none" ? null : QueueRate.Parse(r)) : current.Rate,
+        };
+        var previous = await client.SetQueueLimitsAsync(queue, limits, ct);
+        if (parse.GetValue(CommonOptions.Json))
+            JobRendering.WriteJson(new { queue, limits = Web.LimitsView.From(limits), previous = Web.LimitsView.From(previous) });
+        else
+            Console.Out.WriteLine($"queue {queue} limits: {limits} (were: {previous})");
+        return ExitCodes.Ok;
+    }, settings, QueueName, ConcurrencyLimit, PerKeyLimit, RateLimit, ClearLimits, CommonOptions.Json);
 
     private static Command PauseCommand(CliSettings settings, bool pause) => Client(pause ? "pause" : "resume",
         pause ? "Stop handing out a queue's jobs (they stay; new ones are accepted)" : "Hand out a paused queue's jobs again", async (parse, client, ct) =>

@@ -1,6 +1,6 @@
 -- Per queue and state: the maintained counts (conveyor_queue_counts, kept by triggers), never a count of the jobs
 -- table; the oldest run_at of the jobs ready now, from a walk of the ready index's distinct priorities (the first job
--- of each priority is its earliest); plus paused queues without jobs. "now" is the clock ages are measured against.
+-- of each priority is its earliest); plus paused or limited queues without jobs; each queue's limits and, when its rate window is full, when that window closes. "now" is the clock ages are measured against.
 WITH RECURSIVE counts AS (
     SELECT queue, state, count FROM conveyor_queue_counts WHERE count <> 0
 ),
@@ -21,11 +21,13 @@ oldest AS (
     WHERE run_at <= @now
     GROUP BY queue
 )
-SELECT c.queue, c.state, c.count, o.run_at AS oldest_ready, q.paused_at IS NOT NULL AS paused, @now AS now
+SELECT c.queue, c.state, c.count, o.run_at AS oldest_ready, q.paused_at IS NOT NULL AS paused, @now AS now, q.concurrency_limit, q.per_key_limit, q.rate_limit, q.rate_period_ms,
+       CASE WHEN q.rate_window_count >= q.rate_limit AND q.rate_window_until > @now THEN q.rate_window_until END AS rate_limited_until
 FROM counts AS c
 LEFT JOIN oldest AS o ON o.queue = c.queue
 LEFT JOIN conveyor_queues AS q ON q.name = c.queue
 UNION ALL
-SELECT q.name, NULL, 0, NULL, q.paused_at IS NOT NULL, @now
+SELECT q.name, NULL, 0, NULL, q.paused_at IS NOT NULL, @now, q.concurrency_limit, q.per_key_limit, q.rate_limit, q.rate_period_ms,
+       CASE WHEN q.rate_window_count >= q.rate_limit AND q.rate_window_until > @now THEN q.rate_window_until END AS rate_limited_until
 FROM conveyor_queues AS q
 WHERE NOT EXISTS (SELECT 1 FROM counts AS c WHERE c.queue = q.name);

@@ -96,10 +96,11 @@
     const workersPanel = el("div", { class: "panel" });
     view.replaceChildren(el("h1", {}, "Overview"), el("h2", {}, "Queues"), queuesPanel,
       el("h2", {}, "Completed and failed per minute, last hour"), chartPanel, el("h2", {}, "Workers"), workersPanel);
-    async function refresh() {
+    async function refresh(force) {
       const [queues, workers, throughput, running] = await Promise.all([call("GET", "queues"), call("GET", "workers"),
         call("GET", "stats/throughput"), call("GET", "jobs?state=running&limit=200")]);
-      queuesPanel.replaceChildren(queueTable(queues, refresh));
+      // A limits form being filled in stays until it is saved.
+      if (force === true || !queuesPanel.querySelector(".limits-form")) queuesPanel.replaceChildren(queueTable(queues, refresh));
       workersPanel.replaceChildren(workerTable(workers, running.jobs));
       chartPanel.replaceChildren(chart(throughput));
     }
@@ -112,15 +113,44 @@
   function queueTable(queues, refresh) {
     if (queues.length === 0) return el("p", { class: "muted" }, "No queues yet: enqueue a job to see one.");
     return el("table", { id: "queues" },
-      el("thead", {}, el("tr", {}, el("th", {}, "Queue"), STATES.map(s => el("th", { class: "num" }, s)), el("th", { class: "num" }, "Oldest waiting"), el("th", {}, ""))),
+      el("thead", {}, el("tr", {}, el("th", {}, "Queue"), STATES.map(s => el("th", { class: "num" }, s)), el("th", { class: "num" }, "Oldest waiting"),
+        el("th", {}, "Limits"), el("th", {}, ""))),
       el("tbody", {}, queues.map(q => el("tr", { "data-queue": q.queue },
         el("td", {}, el("a", { href: `#/jobs?queue=${encodeURIComponent(q.queue)}` }, q.queue), q.paused ? el("span", { class: "muted" }, " (paused)") : null),
         STATES.map(s => el("td", { class: "num" }, q.counts[s] ? el("a", { href: `#/jobs?queue=${encodeURIComponent(q.queue)}&state=${s}` }, q.counts[s].toLocaleString()) : "0")),
         el("td", { class: "num" }, age(q.oldestWaitingSeconds)),
+        el("td", { class: "limits" }, limitsText(q)),
         el("td", {}, el("button", { class: "ghost", onclick: async () => {
           await call("POST", `queues/${encodeURIComponent(q.queue)}/${q.paused ? "resume" : "pause"}`);
-          await refresh();
-        } }, q.paused ? "Resume" : "Pause"))))));
+          await refresh(true);
+        } }, q.paused ? "Resume" : "Pause"),
+          el("button", { class: "ghost edit-limits", onclick: ev => ev.target.closest("tr").querySelector(".limits").replaceChildren(limitsForm(q, refresh)) }, "Limits"))))));
+  }
+  // "4 running (3 now) · 2 per key · 10/1s", from the queue's limits; the rate window's end when it is full.
+  function limitsText(q) {
+    const l = q.limits || {};
+    const parts = [];
+    if (l.concurrency != null) parts.push(`${l.concurrency} running (${q.counts.running || 0} now)`);
+    if (l.perKey != null) parts.push(`${l.perKey} per key`);
+    if (l.rate != null) parts.push(`${l.rate}` + (q.rateLimitedUntil ? ` (full until ${new Date(q.rateLimitedUntil).toLocaleTimeString()})` : ""));
+    return parts.length ? parts.join(" · ") : el("span", { class: "muted" }, "none");
+  }
+  // Edits the limits in place; an empty field removes that limit. Errors (a 400's detail) show beside the form.
+  function limitsForm(q, refresh) {
+    const l = q.limits || {};
+    const field = (name, value, hint) => el("input", { name, value: value ?? "", placeholder: hint, size: 6 });
+    const concurrency = field("concurrency", l.concurrency, "running"), perKey = field("perKey", l.perKey, "per key"), rate = field("rate", l.rate, "10/1s");
+    const error = el("span", { class: "error" });
+    // Digits go as a number; anything else as typed, so the server's 400 names what is wrong instead of it being dropped.
+    const number = input => { const v = input.value.trim(); return v === "" ? null : /^\d+$/.test(v) ? Number(v) : v; };
+    return el("form", { class: "limits-form", onsubmit: async ev => {
+      ev.preventDefault();
+      try {
+        await call("PUT", `queues/${encodeURIComponent(q.queue)}/limits`,
+          { concurrency: number(concurrency), perKey: number(perKey), rate: rate.value.trim() === "" ? null : rate.value.trim() });
+        await refresh(true);
+      } catch (e) { error.textContent = e.message; }
+    } }, concurrency, perKey, rate, el("button", { type: "submit" }, "Save"), error);
   }
   function workerTable(workers, running) {
     if (workers.length === 0) return el("p", { class: "muted" }, "No workers are running.");
@@ -274,7 +304,7 @@
         job.state !== "running" ? el("button", { class: "danger", id: "delete", onclick: async () => {
           if (confirm(`Delete job ${id}?`)) { await act("DELETE", `jobs/${id}`); location.hash = "#/jobs"; }
         } }, "Delete") : null);
-      // Not running yet: say why (dependencies, its run time, a paused queue, no worker for its queue or kind, its turn).
+      // Not running yet: say why (dependencies, its run time, a paused queue, a limit, no worker for its queue or kind, its turn).
       const why = ["waiting", "scheduled", "queued"].includes(job.state) ? el("div", { id: "why" }) : null;
       if (why) call("GET", `jobs/${id}/why`).then(w => why.replaceChildren(el("h2", {}, "Why is it not running?"),
         el("div", { class: "panel" }, el("ul", {}, w.reasons.map(r => el("li", { "data-code": r.code }, r.message)))))).catch(() => {});

@@ -13,6 +13,8 @@ public sealed record JobQuery
     public string? BatchId { get; init; }
     /// <summary>Only jobs carrying this tag.</summary>
     public string? Tag { get; init; }
+    /// <summary>Only jobs with this concurrency key.</summary>
+    public string? ConcurrencyKey { get; init; }
     /// <summary>Only jobs created at or after this time.</summary>
     public DateTimeOffset? CreatedFrom { get; init; }
     /// <summary>Only jobs created before this time.</summary>

@@ -69,6 +69,13 @@ public interface IJobClient
     /// <summary>Resumes a paused queue. True when it changed.</summary>
     Task<bool> ResumeQueueAsync(string queue, CancellationToken ct = default);
 
+    /// <summary>
+    /// Sets a queue's limits, replacing the ones it had (<c>new QueueLimits()</c> clears them): concurrency across all
+    /// processes, per <see cref="EnqueueOptions.ConcurrencyKey"/>, and a rate. Every claim checks them from then on; no restart.
+    /// Returns the limits the queue had before.
+    /// </summary>
+    Task<QueueLimits> SetQueueLimitsAsync(string queue, QueueLimits limits, CancellationToken ct = default);
+
     /// <summary>Waits until the job finishes (or <paramref name="timeout"/> passes: <see cref="TimeoutException"/>), calling <paramref name="onChange"/> as it moves.</summary>
     Task<Job> WaitAsync(long id, TimeSpan? timeout = null, Action<Job>? onChange = null, CancellationToken ct = default);
 }

@@ -219,9 +219,18 @@ internal sealed class JobClient(
         return await admin.QueuePauseAsync(new QueuePauseParams(queue, paused), ct);
     }
 
+    public async Task<QueueLimits> SetQueueLimitsAsync(string queue, QueueLimits limits, CancellationToken ct = default)
+    {
+        JobValidation.ValidateQueue(queue);
+        ArgumentNullException.ThrowIfNull(limits);
+        limits.Validate();
+        await readiness.EnsureReadyAsync(ct);
+        return await admin.QueueLimitsAsync(new QueueLimitsParams(queue, limits), ct);
+    }
+
     private static JobListParams ToParams(JobQuery query) => new(query.State, query.Queue, query.Kind, query.BatchId, query.Limit, query.AfterId)
     {
-        Tag = query.Tag, CreatedFrom = query.CreatedFrom, CreatedTo = query.CreatedTo, ArgsContains = query.ArgsContains,
+        Tag = query.Tag, ConcurrencyKey = query.ConcurrencyKey, CreatedFrom = query.CreatedFrom, CreatedTo = query.CreatedTo, ArgsContains = query.ArgsContains,
     };
 
     public async Task<JobWhy> WhyAsync(long id, CancellationToken ct = default)

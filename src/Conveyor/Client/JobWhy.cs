@@ -10,8 +10,8 @@ public sealed record JobWhy(long JobId, JobState State, IReadOnlyList<JobWhyReas
 
 /// <summary>One reason.</summary>
 /// <param name="Code">
-/// Stable, for programs: finished, running, waiting-on-dependencies, scheduled, queue-paused, no-worker-for-queue,
-/// no-worker-for-kind, ready.
+/// Stable, for programs: finished, running, waiting-on-dependencies, scheduled, queue-paused, queue-limit, key-limit,
+/// rate-limit, no-worker-for-queue, no-worker-for-kind, ready.
 /// </param>
 /// <param name="Message">A sentence for people.</param>
 public sealed record JobWhyReason(string Code, string Message);
@@ -46,9 +46,12 @@ internal static class JobWhyExplainer
                 break;
         }
 
+        var ready = reasons.Count == 0;
         var queue = (await client.QueuesAsync(ct)).FirstOrDefault(q => q.Queue == job.Queue);
         if (queue is { Paused: true })
             reasons.Add(new("queue-paused", $"Queue '{job.Queue}' is paused: none of its jobs is handed out until it is resumed (conveyor queues resume {job.Queue})."));
+        if (ready && queue is not null)
+            await AddLimitReasonsAsync(job, queue, client, reasons, ct);
 
         if (registry is not null)
         {
@@ -79,5 +82,23 @@ internal static class JobWhyExplainer
         if (reasons.Count == 0)
             reasons.Add(new("ready", $"It is ready: the next worker on queue '{job.Queue}' with a free slot takes it."));
         return new JobWhy(job.Id, job.State, reasons);
+    }
+
+    /// <summary>The queue's limits that hold a ready job back now: its concurrency, its key's places, its rate window.</summary>
+    private static async Task AddLimitReasonsAsync(Job job, QueueStats queue, IJobClient client, List<JobWhyReason> reasons, CancellationToken ct)
+    {
+        var running = queue.Count(JobState.Running);
+        if (queue.Limits.Concurrency is { } limit && running >= limit)
+            reasons.Add(new("queue-limit", $"Queue '{job.Queue}' is at its concurrency limit: {running} of {limit} running across all workers; "
+                + "it starts when one of them ends (conveyor queues limit to change it)."));
+        if (queue.Limits.PerKey is { } perKey && job.ConcurrencyKey is { } key)
+        {
+            var holders = await client.ListAsync(new JobQuery { Queue = job.Queue, State = JobState.Running, ConcurrencyKey = key, Limit = Math.Min(perKey, 1000) }, ct);
+            if (holders.Count >= perKey)
+                reasons.Add(new("key-limit", $"Key '{key}' has {holders.Count} of {perKey} jobs running in queue '{job.Queue}' (jobs "
+                    + string.Join(", ", holders.Take(10).Select(h => h.Id)) + (holders.Count > 10 ? ", ..." : "") + "); other keys' jobs go ahead of it meanwhile."));
+        }
+        if (queue.RateLimitedUntil is { } until && queue.Limits.Rate is { } rate)
+            reasons.Add(new("rate-limit", $"Queue '{job.Queue}' has started its {rate.Count} jobs for this window (rate {rate}); starts resume at {until:u}."));
     }
 }

@@ -8,7 +8,7 @@ namespace Conveyor.Execution;
 /// Buffers attempt outcomes for a few milliseconds and writes each batch in one store call. At-least-once
 /// holds: an outcome that never gets written leaves its job running until its lease expires and it is rescued.
 /// </summary>
-internal sealed class Completer(IJobExecutionStore store, WorkerSettings settings, TimeProvider time, ILogger logger, Telemetry.ConveyorMetrics? metrics = null)
+internal sealed class Completer(IJobExecutionStore store, WorkerSettings settings, TimeProvider time, ILogger logger, Telemetry.ConveyorMetrics? metrics = null, Action? applied = null)
 {
     private static readonly TimeSpan[] RetryDelays = [TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5)];
 
@@ -72,11 +72,12 @@ internal sealed class Completer(IJobExecutionStore store, WorkerSettings setting
         {
             try
             {
-                var applied = await store.JobApplyOutcomesAsync(new JobApplyOutcomesParams([.. batch]), CancellationToken.None);
-                Interlocked.Add(ref _written, applied.Count);
-                metrics?.Applied(batch, applied);
-                if (applied.Count != batch.Count)
-                    ReportRejected(batch, applied);
+                var written = await store.JobApplyOutcomesAsync(new JobApplyOutcomesParams([.. batch]), CancellationToken.None);
+                Interlocked.Add(ref _written, written.Count);
+                metrics?.Applied(batch, written);
+                if (written.Count != batch.Count)
+                    ReportRejected(batch, written);
+                applied?.Invoke();
                 return;
             }
             catch (Exception ex) when (attempt < RetryDelays.Length)

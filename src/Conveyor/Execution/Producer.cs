@@ -58,6 +58,8 @@ internal sealed class Producer(
                 {
                     // Nothing more is ready now. A drain looks again as soon as a running job ends (it may have enqueued
                     // more) and stops when nothing is ready with nothing running; a worker waits for a wake-up or the poll.
+                    // Outcomes this process writes wake it too (WorkerService): a queue limit may have held jobs back, and
+                    // an ended job frees a place once its outcome is in the store (an empty claim per outcome batch at most).
                     if (settings.Drain is not null)
                         await running.SlotFreed.WaitAsync(settings.PollInterval, time, stopping);
                     else

@@ -55,7 +55,9 @@ internal sealed class WorkerService : IHostedService
         _settings = WorkerSettings.From(options.Value);
         _time = time;
         _logger = loggerFactory.CreateLogger<WorkerService>();
-        _completer = new Completer(store, _settings, time, loggerFactory.CreateLogger("Conveyor.Completer"), metrics);
+        // Ended jobs free places of queue limits once their outcomes are written: a producer whose last claim came back short
+        // looks again then.
+        _completer = new Completer(store, _settings, time, loggerFactory.CreateLogger("Conveyor.Completer"), metrics, () => _producer?.WorkAvailable.Set());
         var executor = new Executor(services, store, kinds, retries, _settings, Running, _completer, time, loggerFactory, metrics, tracing);
         _producer = new Producer(store, _settings, Running, executor, time, loggerFactory.CreateLogger("Conveyor.Producer"));
         _leaseKeeper = new LeaseKeeper(store, _settings, Running, loggerFactory.CreateLogger("Conveyor.LeaseKeeper"));

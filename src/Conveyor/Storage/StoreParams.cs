@@ -220,6 +220,8 @@ public sealed record JobListParams(
 {
     /// <summary>Only jobs carrying this tag.</summary>
     public string? Tag { get; init; }
+    /// <summary>Only jobs with this concurrency key.</summary>
+    public string? ConcurrencyKey { get; init; }
     /// <summary>Only jobs created at or after this time.</summary>
     public DateTimeOffset? CreatedFrom { get; init; }
     /// <summary>Only jobs created before this time.</summary>
@@ -296,6 +298,11 @@ public sealed record JobChangePage(IReadOnlyList<JobChange> Changes, long Settle
 /// <param name="Paused">True to pause, false to resume.</param>
 /// <param name="Now">Null: the store's clock.</param>
 public sealed record QueuePauseParams(string Queue, bool Paused, DateTimeOffset? Now = null);
+
+/// <summary>Sets a queue's limits, replacing the ones it had (a row is created for a queue never seen).</summary>
+/// <param name="Queue">The queue.</param>
+/// <param name="Limits">The limits; <see cref="QueueLimits.Any"/> false clears them.</param>
+public sealed record QueueLimitsParams(string Queue, QueueLimits Limits);
 
 /// <summary>Applies an action to the jobs with the given ids, each where the rules allow.</summary>
 /// <param name="Action">What to do.</param>

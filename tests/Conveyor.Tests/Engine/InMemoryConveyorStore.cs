@@ -25,6 +25,7 @@ internal sealed class InMemoryConveyorStore(InMemoryJobStore jobs) : IConveyorSt
     public Task<JobRetryResult> JobRetryAsync(JobRetryParams p, CancellationToken ct) => throw new NotSupportedException();
     public Task<IReadOnlyList<JobBulkChange>> JobBulkAsync(JobBulkParams p, CancellationToken ct) => throw new NotSupportedException();
     public Task<bool> QueuePauseAsync(QueuePauseParams p, CancellationToken ct) => throw new NotSupportedException();
+    public Task<QueueLimits> QueueLimitsAsync(QueueLimitsParams p, CancellationToken ct) => throw new NotSupportedException();
     public Task<IReadOnlyList<long>> JobIdsAsync(JobListParams p, CancellationToken ct) => throw new NotSupportedException();
     public Task<long> JobCountAsync(JobListParams p, CancellationToken ct) => throw new NotSupportedException();
     public Task<IReadOnlyList<ThroughputPoint>> ThroughputAsync(ThroughputParams p, CancellationToken ct) => throw new NotSupportedException();

@@ -61,14 +61,41 @@ public abstract partial class SqlStore
         await using var session = await ReadAsync(ct);
         await using var command = Command(session, "queue_stats", p.Now);
         var rows = await ReadAllAsync(command, r => (Queue: r.String("queue"), State: r.NullableState("state"),
-            Count: r.Long("count"), Oldest: r.NullableTime("oldest_ready"), Paused: r.Bool("paused"), Now: r.Time("now")), ct);
+            Count: r.Long("count"), Oldest: r.NullableTime("oldest_ready"), Paused: r.Bool("paused"), Now: r.Time("now"),
+            Limits: ReadLimits(r), RateLimitedUntil: r.NullableTime("rate_limited_until")), ct);
         return [.. rows.GroupBy(r => r.Queue, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g =>
         {
             var oldest = g.Min(r => r.Oldest);
             return new QueueStats(g.Key, g.Where(r => r.State is not null).ToDictionary(r => r.State!.Value, r => r.Count),
-                oldest is { } o ? g.First().Now - o : null, g.Any(r => r.Paused));
+                oldest is { } o ? g.First().Now - o : null, g.Any(r => r.Paused))
+            {
+                Limits = g.First().Limits,
+                RateLimitedUntil = g.First().RateLimitedUntil,
+            };
         })];
     }
+
+    /// <inheritdoc />
+    public async Task<QueueLimits> QueueLimitsAsync(QueueLimitsParams p, CancellationToken ct)
+    {
+        p.Limits.Validate();
+        QueueLimits before;
+        await using (var session = await WriteAsync(ct))
+        {
+            await using var command = Command(session, "queue_limits").With("queue", p.Queue)
+                .With("concurrency_limit", p.Limits.Concurrency).With("per_key_limit", p.Limits.PerKey)
+                .With("rate_limit", p.Limits.Rate?.Count).With("rate_period_ms", (long?)p.Limits.Rate?.Period.TotalMilliseconds);
+            before = (await ReadAllAsync(command, ReadLimits, ct)).FirstOrDefault() ?? new QueueLimits();
+            await session.CommitAsync(ct);
+        }
+        // Workers waiting on a limit that was raised or lifted may claim at once.
+        await NotifyReadyAsync([p.Queue], ct);
+        return before;
+    }
+
+    private static QueueLimits ReadLimits(RowReader r) => new(
+        (int?)r.NullableLong("concurrency_limit"), (int?)r.NullableLong("per_key_limit"),
+        r.NullableLong("rate_limit") is { } count ? new QueueRate((int)count, TimeSpan.FromMilliseconds(r.Long("rate_period_ms"))) : null);
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<ExpiredJob>> JobListExpiredAsync(JobExpiredParams p, CancellationToken ct)

@@ -162,6 +162,8 @@ public abstract partial class SqlStore
             Add("kind", "=", "kind", p.Kind);
         if (p.BatchId is not null)
             Add("batch_id", "=", "batch_id", p.BatchId);
+        if (p.ConcurrencyKey is not null)
+            Add("concurrency_key", "=", "concurrency_key", p.ConcurrencyKey);
         if (p.AfterId is { } after)
             Add("id", "<", "after", after);
         if (p.Tag is not null)

@@ -46,6 +46,10 @@ public abstract partial class SqlStore : IConveyorStore
     {
         var rows = new List<T>();
         await using var reader = await command.ExecuteReaderAsync(ct);
+        // Statements before the one that returns rows return no columns (PostgreSQL's claim locks limited queues first).
+        while (reader.FieldCount == 0 && await reader.NextResultAsync(ct))
+        {
+        }
         var row = new RowReader(reader, _dialect);
         while (await reader.ReadAsync(ct))
             rows.Add(read(row));

@@ -124,6 +124,35 @@ public sealed class DashboardBrowserTests(DashboardFixture fixture, ITestOutputH
         await ScreenshotAsync(page, "overview");
     }
 
+    [BrowserFact]
+    public async Task Queue_limits_are_set_refused_and_cleared_from_the_overview()
+    {
+        await fixture.EnqueueAsync("""{"kind":"demo.noop","queue":"limited"}""");
+        var page = await OpenAsync();
+        var row = "#queues tr[data-queue=limited]";
+        await page.WaitForSelectorAsync(row);
+        Assert.Equal("none", (await page.Locator($"{row} .limits").TextContentAsync())?.Trim());
+
+        await page.ClickAsync($"{row} .edit-limits");
+        await page.FillAsync($"{row} .limits-form input[name=concurrency]", "3");
+        await page.FillAsync($"{row} .limits-form input[name=rate]", "5/1s");
+        await page.ClickAsync($"{row} .limits-form button[type=submit]");
+        await page.WaitForFunctionAsync($"() => (document.querySelector('{row} .limits') || {{}}).textContent === '3 running (0 now) · 5/1s'", null, Wait);
+
+        await page.ClickAsync($"{row} .edit-limits");
+        await page.FillAsync($"{row} .limits-form input[name=concurrency]", "three");
+        await page.ClickAsync($"{row} .limits-form button[type=submit]");
+        await page.WaitForFunctionAsync($"() => document.querySelector('{row} .limits-form .error').textContent.includes('whole number')", null, Wait);
+        var queue = (await fixture.Http.GetFromJsonAsync<JsonElement>("/api/queues")).EnumerateArray().Single(q => q.GetProperty("queue").GetString() == "limited");
+        Assert.Equal(3, queue.GetProperty("limits").GetProperty("concurrency").GetInt32());   // the refused edit changed nothing
+
+        await page.FillAsync($"{row} .limits-form input[name=concurrency]", "");
+        await page.FillAsync($"{row} .limits-form input[name=rate]", "");
+        await page.ClickAsync($"{row} .limits-form button[type=submit]");
+        await page.WaitForFunctionAsync($"() => (document.querySelector('{row} .limits') || {{}}).textContent === 'none'", null, Wait);
+        await ScreenshotAsync(page, "queue-limits");
+    }
+
     private static Task WaitLiveAsync(IPage page) =>
         page.WaitForFunctionAsync("() => document.getElementById('live').textContent === 'live'", null, Wait);
 

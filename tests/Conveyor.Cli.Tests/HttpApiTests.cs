@@ -38,6 +38,71 @@ public sealed class HttpApiTests(ServeFixture serve) : IClassFixture<ServeFixtur
     }
 
     [Fact]
+    public async Task Queue_limits_over_http_and_the_cli_hold_jobs_back_uncharged_and_why_says_so()
+    {
+        try
+        {
+            var put = await serve.Http.PutAsync("/api/queues/default/limits", Json("""{"concurrency":1,"perKey":3,"rate":"100/1s"}"""));
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+            var answer = await put.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal("100/1s", answer.GetProperty("limits").GetProperty("rate").GetString());
+            Assert.Equal(JsonValueKind.Null, answer.GetProperty("previous").GetProperty("concurrency").ValueKind);
+            foreach (var bad in new[] { """{"concurrency":0}""", """{"rate":"fast"}""", """{"rate":"5/1ms"}""", """{"surprise":1}""", "[]", """{"perKey":"two"}""" })
+            {
+                var refused = await serve.Http.PutAsync("/api/queues/default/limits", Json(bad));
+                Assert.True(refused.StatusCode == HttpStatusCode.BadRequest, bad);
+            }
+            var queue = (await serve.Http.GetFromJsonAsync<JsonElement>("/api/queues")).EnumerateArray().Single(q => q.GetProperty("queue").GetString() == "default");
+            Assert.Equal(1, queue.GetProperty("limits").GetProperty("concurrency").GetInt32());   // unchanged by the refused ones
+
+            var holder = await EnqueueAsync("""{"kind":"demo.sleep","args":{"seconds":30,"steps":30}}""");
+            await WaitStateAsync(holder, "running");
+            var waiter = await EnqueueAsync("""{"kind":"demo.sleep","args":{"seconds":0.1,"steps":1}}""");
+            await Task.Delay(1000); // several claims go by
+            var job = await serve.Http.GetFromJsonAsync<JsonElement>($"/api/jobs/{waiter}");
+            Assert.Equal(("queued", 0), (job.GetProperty("state").GetString(), job.GetProperty("attempt").GetInt32()));
+            var reason = (await serve.Http.GetFromJsonAsync<JsonElement>($"/api/jobs/{waiter}/why")).GetProperty("reasons")[0];
+            Assert.Equal("queue-limit", reason.GetProperty("code").GetString());
+            Assert.Contains("1 of 1 running", reason.GetProperty("message").GetString());
+
+            var (code, stdout, all) = await serve.CliAsync("queues");
+            Assert.True(code == 0, all);
+            Assert.Contains("concurrency 1, per key 3, rate 100/1s", stdout);
+            (code, stdout, all) = await serve.CliAsync("queues", "limit", "default", "--concurrency", "2", "--rate", "none");
+            Assert.True(code == 0, all);
+            Assert.Contains("queue default limits: concurrency 2, per key 3 (were: concurrency 1, per key 3, rate 100/1s)", stdout);
+            Assert.Equal("completed", (await serve.WaitFinishedAsync(waiter)).GetProperty("state").GetString());   // the raised limit, no restart
+            (code, _, all) = await serve.CliAsync("queues", "limit", "default", "--per-key", "lots");
+            Assert.True(code == 2, all);
+            Assert.Contains("--per-key: 'lots' is not a whole number", all);
+            await serve.Http.PostAsync($"/api/jobs/{holder}/cancel", null);
+        }
+        finally
+        {
+            var (code, stdout, all) = await serve.CliAsync("queues", "limit", "default", "--clear");
+            Assert.True(code == 0, all);
+            Assert.Contains("queue default limits: none", stdout);
+        }
+    }
+
+    private async Task<long> EnqueueAsync(string body)
+    {
+        var response = await serve.Http.PostAsync("/api/jobs", Json(body));
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+    }
+
+    private async Task WaitStateAsync(long id, string state)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while ((await serve.Http.GetFromJsonAsync<JsonElement>($"/api/jobs/{id}")).GetProperty("state").GetString() != state)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"job {id} never {state}");
+            await Task.Delay(50);
+        }
+    }
+
+    [Fact]
     public async Task Post_a_job_then_read_it_until_it_completes()
     {
         var response = await serve.Http.PostAsync("/api/jobs", Json("""{"kind":"demo.sleep","args":{"seconds":0.2,"steps":2},"priority":3,"tags":["a"]}"""));

@@ -16,6 +16,7 @@ internal static class EnqueueCommand
     private static readonly Option<string?> RunAt = new("--run-at") { Description = "Run no earlier than this ISO-8601 time" };
     private static readonly Option<string?> Timeout = new("--timeout") { Description = "Per-attempt timeout: 30s, 5m" };
     private static readonly Option<string?> UniqueKey = new("--unique-key") { Description = "Return the live job holding this key instead of adding one" };
+    private static readonly Option<string?> ConcurrencyKey = new("--concurrency-key") { Description = "Groups jobs for the queue's per-key limit (conveyor queues limit Q --per-key 2), e.g. a customer id" };
     private static readonly Option<string?> Tags = new("--tags") { Description = "Comma-separated tags" };
     private static readonly Option<string?> FromFile = new("--from-file") { Description = "Enqueue every line of a JSON-lines file (one {\"kind\", \"args\", ...} object per line, as POST /api/jobs takes; \"ref\" and \"dependsOn\" link lines) in one round trip" };
     private static readonly Option<string[]> DependsOn = new("--depends-on")
@@ -32,7 +33,7 @@ internal static class EnqueueCommand
     {
         var command = new Command("enqueue", "Enqueue a job (or many with --from-file)")
         {
-            Kind, Args, Queue, Priority, MaxAttempts, Delay, RunAt, Timeout, UniqueKey, Tags, DependsOn, Weight, TraceParent, FromFile, Wait, Quiet, CommonOptions.Json,
+            Kind, Args, Queue, Priority, MaxAttempts, Delay, RunAt, Timeout, UniqueKey, ConcurrencyKey, Tags, DependsOn, Weight, TraceParent, FromFile, Wait, Quiet, CommonOptions.Json,
         };
         command.SetAction((parse, ct) => CliApp.Guard(() => RunAsync(parse, settings, ct)));
         return command;
@@ -114,6 +115,7 @@ internal static class EnqueueCommand
             : null,
         Timeout = parse.GetValue(Timeout) is { } timeout ? Durations.Parse(timeout, "--timeout") : null,
         UniqueKey = parse.GetValue(UniqueKey),
+        ConcurrencyKey = parse.GetValue(ConcurrencyKey),
         Tags = parse.GetValue(Tags)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
         DependsOn = parse.GetValue(DependsOn) is { Length: > 0 } dependsOn ? [.. dependsOn.SelectMany(d => d.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(ParseDependency)] : null,
         Weight = parse.GetValue(Weight),

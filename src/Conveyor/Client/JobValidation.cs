@@ -109,6 +109,8 @@ internal static partial class JobValidation
             throw new JobValidationException($"Priority must be between -1000 and 1000 (got {options.Priority}).");
         if (options.UniqueKey is { Length: > 1000 })
             throw new JobValidationException("Unique key is longer than 1000 characters.");
+        if (options.ConcurrencyKey is { } key && (key.Length is 0 or > 1000))
+            throw new JobValidationException(key.Length == 0 ? "Concurrency key is empty (leave it out for none)." : "Concurrency key is longer than 1000 characters.");
         if (options.BatchId is { } batch)
             ValidateName(batch, "batch id");
         if (options.Queue is not null)

@@ -35,6 +35,9 @@ namespace Conveyor.Bench
 {
     internal sealed record BenchSettings(string Mode, string Store, int Jobs, int Concurrency, int Samples, int Runs, bool Trace, bool CrossProcess, int Clients)
     {
+        /// <summary>A concurrency limit set on the drained queue (--limit), or null.</summary>
+        public int? Limit { get; init; }
+
         public static BenchSettings Parse(string[] args)
         {
             string Value(string name, string fallback)
@@ -49,14 +52,17 @@ namespace Conveyor.Bench
             if (store is not ("sqlite" or "postgres"))
                 throw new ArgumentException($"Unknown store '{store}': use sqlite or postgres.");
             return new BenchSettings(mode, store, int.Parse(Value("--jobs", "20000")), int.Parse(Value("--concurrency", "32")),
-                int.Parse(Value("--samples", "200")), int.Parse(Value("--runs", "3")), args.Contains("--trace"), args.Contains("--cross-process"), int.Parse(Value("--clients", "1000")));
+                int.Parse(Value("--samples", "200")), int.Parse(Value("--runs", "3")), args.Contains("--trace"), args.Contains("--cross-process"), int.Parse(Value("--clients", "1000")))
+            {
+                Limit = Value("--limit", "") is { Length: > 0 } limit ? int.Parse(limit) : null,
+            };
         }
 
         public override string ToString() => Mode == "dashboard"
             ? $"dashboard store={Store} jobs={Jobs} clients={Clients} runs={Runs}"
             : Mode == "latency"
             ? $"latency store={Store} samples={Samples} runs={Runs}{(CrossProcess ? " cross-process" : "")}"
-            : $"drain store={Store} jobs={Jobs} concurrency={Concurrency} runs={Runs}";
+            : $"drain store={Store} jobs={Jobs} concurrency={Concurrency} runs={Runs}{(Limit is { } l ? $" queue-limit={l}" : "")}";
     }
 
     internal static class BenchStores
@@ -138,6 +144,10 @@ namespace Conveyor.Bench
                 await store.JobInsertManyAsync(new JobInsertManyParams(rows, now), default);
             }
             enqueue.Stop();
+            // --limit N: the queue gets a concurrency limit, to measure what a limit costs the claim (N at or above the
+            // concurrency: a limit that never binds, whose cost is its lock and its count).
+            if (settings.Limit is { } limit)
+                await store.QueueLimitsAsync(new QueueLimitsParams("default", new QueueLimits(Concurrency: limit)), default);
 
             var counter = new RunCounter { Target = settings.Jobs };
             var timing = settings.Trace ? new TimingStore(store) : null;

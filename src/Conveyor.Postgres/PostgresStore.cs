@@ -121,11 +121,38 @@ internal sealed partial class PostgresDialect : SqlDialect
         return "args @> @args_contains::jsonb";
     }
 
-    public override string ClaimSql(DbCommand command, IReadOnlyList<string> queues)
+    /// <summary>
+    /// job_claim.sql alone when none of the queues has a limit, else job_claim_limited.sql before it. Which queues have limits
+    /// is read at most once a second (and at once after this process changes one): a limit another process set a moment
+    /// ago is never broken meanwhile, since job_claim.sql passes limited queues over; their jobs wait for the next read.
+    /// </summary>
+    public override async Task<string> ClaimSqlAsync(DbConnection connection, DbCommand command, IReadOnlyList<string> queues, CancellationToken ct)
     {
         command.With("queues", JsonParameters.Strings(queues));
-        return Sql("job_claim");
+        var limited = _limited;
+        if (limited is null || Environment.TickCount64 >= limited.Until)
+        {
+            await using var read = connection.CreateCommand();
+            read.CommandText = Sql("queue_limited");
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            await using (var reader = await read.ExecuteReaderAsync(ct))
+            {
+                while (await reader.ReadAsync(ct))
+                    names.Add(reader.GetString(0));
+            }
+            limited = new LimitedQueues(Environment.TickCount64 + 1000, names);
+            _limited = limited;
+        }
+        return queues.Any(limited.Names.Contains) ? _claimLimited ??= Sql("job_claim_limited") + "\n" + Sql("job_claim") : Sql("job_claim");
     }
+
+    public override void LimitsChanged() => _limited = null;
+
+    private volatile LimitedQueues? _limited;
+
+    /// <summary>The queues that had a limit when last read, and until when (Environment.TickCount64) that read holds.</summary>
+    private sealed record LimitedQueues(long Until, HashSet<string> Names);
+    private string? _claimLimited;
 
     /// <summary>A session advisory lock, so that ten processes starting at once migrate once.</summary>
     public override async Task<IAsyncDisposable> MigrationLockAsync(DbConnection connection, CancellationToken ct)

@@ -168,13 +168,13 @@ internal sealed class SqliteDialect : SqlDialect
     }
 
     /// <summary>One ready-set subquery per queue (job_claim_ready.sql), joined by UNION ALL.</summary>
-    public override string ClaimSql(DbCommand command, IReadOnlyList<string> queues)
+    public override Task<string> ClaimSqlAsync(DbConnection connection, DbCommand command, IReadOnlyList<string> queues, CancellationToken ct)
     {
         for (var i = 0; i < queues.Count; i++)
             command.With($"queue_{i}", queues[i]);
-        return _claimSql.GetOrAdd(queues.Count, n => Sql("job_claim").Replace("{ready}",
+        return Task.FromResult(_claimSql.GetOrAdd(queues.Count, n => Sql("job_claim").Replace("{ready}",
             string.Join("\nUNION ALL\n", Enumerable.Range(0, n).Select(i => Sql("job_claim_ready").Replace("@queue", $"@queue_{i}", StringComparison.Ordinal))),
-            StringComparison.Ordinal));
+            StringComparison.Ordinal)));
     }
 
     /// <summary>No lock beyond each migration's BEGIN IMMEDIATE; WAL is switched on first, outside any transaction.</summary>

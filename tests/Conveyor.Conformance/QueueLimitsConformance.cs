@@ -80,6 +80,19 @@ public abstract class QueueLimitsConformance<TFactory> : StoreConformance<TFacto
     }
 
     [StoreFact]
+    public async Task A_limit_another_process_set_a_moment_ago_is_never_exceeded()
+    {
+        await InsertManyAsync(20);
+        await using var other = await Factory.OpenAgainAsync();
+        Assert.Single(await other.JobClaimAsync(new JobClaimParams("w2", ["default"], 1, Lease, T0), default));   // it has looked: no limits
+        await LimitAsync("default", new QueueLimits(Concurrency: 3));
+        await other.JobClaimAsync(new JobClaimParams("w2", ["default"], 10, Lease, T0), default);
+        Assert.True((await StatsAsync("default", T0)).Count(JobState.Running) <= 3);
+        await ClaimAsync(10);   // this process knows (or the other filled it): the limit is full, not exceeded
+        Assert.Equal(3, (await StatsAsync("default", T0)).Count(JobState.Running));
+    }
+
+    [StoreFact]
     public async Task A_per_key_limit_holds_a_full_key_back_without_blocking_the_keys_behind_it()
     {
         var big = new List<long>();

@@ -65,8 +65,13 @@ internal abstract class SqlDialect : IAsyncDisposable
     /// <summary>A condition: the job's args contain the JSON object <paramref name="json"/> (validated by the caller).</summary>
     public abstract string ArgsContain(DbCommand command, string json);
 
-    /// <summary>Binds the claim's queues and returns the claim statement for that many queues.</summary>
-    public abstract string ClaimSql(DbCommand command, IReadOnlyList<string> queues);
+    /// <summary>Binds the claim's queues and returns the claim statement for them (it may read on <paramref name="connection"/> to choose).</summary>
+    public abstract Task<string> ClaimSqlAsync(DbConnection connection, DbCommand command, IReadOnlyList<string> queues, CancellationToken ct);
+
+    /// <summary>A queue's limits changed in this process: what the dialect remembers of them is stale.</summary>
+    public virtual void LimitsChanged()
+    {
+    }
 
     /// <summary>Held while migrating, so that processes starting together migrate once.</summary>
     public abstract Task<IAsyncDisposable> MigrationLockAsync(DbConnection connection, CancellationToken ct);

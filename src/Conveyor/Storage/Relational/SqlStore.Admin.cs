@@ -88,6 +88,7 @@ public abstract partial class SqlStore
             before = (await ReadAllAsync(command, ReadLimits, ct)).FirstOrDefault() ?? new QueueLimits();
             await session.CommitAsync(ct);
         }
+        _dialect.LimitsChanged();
         // Workers waiting on a limit that was raised or lifted may claim at once.
         await NotifyReadyAsync([p.Queue], ct);
         return before;

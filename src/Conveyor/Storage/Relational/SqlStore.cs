@@ -42,21 +42,25 @@ public abstract partial class SqlStore : IConveyorStore
         return command;
     }
 
-    private protected async Task<List<T>> ReadAllAsync<T>(DbCommand command, Func<RowReader, T> read, CancellationToken ct)
+    // everyRowSet: read the rows of every statement that returns them (PostgreSQL's claim returns the limited queues' jobs,
+    // then the others'); otherwise only the first such statement's.
+    private protected async Task<List<T>> ReadAllAsync<T>(DbCommand command, Func<RowReader, T> read, CancellationToken ct, bool everyRowSet = false)
     {
         var rows = new List<T>();
         await using var reader = await command.ExecuteReaderAsync(ct);
-        // Statements before the one that returns rows return no columns (PostgreSQL's claim locks limited queues first).
-        while (reader.FieldCount == 0 && await reader.NextResultAsync(ct))
+        var first = true;
+        do
         {
+            // Statements that return no columns (PostgreSQL's claim locks limited queues first) are passed over; so, after
+            // the first, are all statements unless every row set is wanted (SQLite's read-then-update files).
+            if (reader.FieldCount == 0 || (!first && !everyRowSet))
+                continue;
+            first = false;
+            var row = new RowReader(reader, _dialect);
+            while (await reader.ReadAsync(ct))
+                rows.Add(read(row));
         }
-        var row = new RowReader(reader, _dialect);
-        while (await reader.ReadAsync(ct))
-            rows.Add(read(row));
-        // Drain: a dialect may run a statement after the one that returned rows (SQLite's read-then-update files).
-        while (await reader.NextResultAsync(ct))
-        {
-        }
+        while (await reader.NextResultAsync(ct));
         return rows;
     }
 
@@ -139,11 +143,11 @@ public abstract partial class SqlStore : IConveyorStore
     {
         await using var session = await WriteAsync(ct);
         await using var command = session.Command("");
-        command.CommandText = _dialect.ClaimSql(command, p.Queues);
+        command.CommandText = await _dialect.ClaimSqlAsync(session.Connection, command, p.Queues, ct);
         _dialect.BindNow(command, p.Now);
         command.With("worker_id", p.WorkerId).WithSeconds("lease", p.Lease).With("max", p.Max)
             .With("kinds", p.Kinds is null ? null : JsonParameters.Strings(p.Kinds));
-        var jobs = await ReadAllAsync(command, r => r.ClaimedJob(), ct);
+        var jobs = await ReadAllAsync(command, r => r.ClaimedJob(), ct, everyRowSet: true);
         await session.CommitAsync(ct);
         return jobs;
     }

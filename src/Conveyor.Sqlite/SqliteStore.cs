@@ -31,7 +31,7 @@ internal sealed class SqliteDialect : SqlDialect
     private readonly string _path;
     private readonly TimeProvider _time;
     private readonly SqliteNotifier _notifier;
-    private readonly ConcurrentDictionary<int, string> _claimSql = new();
+    private readonly ConcurrentDictionary<(int Count, long Mask), string> _claimSql = new();
 
     // SQLite has one writer at a time. Writers of this process queue here instead of in SQLite's busy handler,
     // which sleeps in steps of up to 100 ms: with claims and batched finishes contending in one process,
@@ -168,13 +168,35 @@ internal sealed class SqliteDialect : SqlDialect
     }
 
     /// <summary>One ready-set subquery per queue (job_claim_ready.sql), joined by UNION ALL.</summary>
-    public override Task<string> ClaimSqlAsync(DbConnection connection, DbCommand command, IReadOnlyList<string> queues, CancellationToken ct)
+    /// <summary>
+    /// Reads which queues have limits inside the claim's write transaction (exact: no other process writes meanwhile), then
+    /// takes job_claim_limited.sql when one of the worker's does, else job_claim.sql as it was before limits.
+    /// </summary>
+    public override async Task<string> ClaimSqlAsync(DbConnection connection, DbCommand command, IReadOnlyList<string> queues, CancellationToken ct)
     {
         for (var i = 0; i < queues.Count; i++)
             command.With($"queue_{i}", queues[i]);
-        return Task.FromResult(_claimSql.GetOrAdd(queues.Count, n => Sql("job_claim").Replace("{ready}",
-            string.Join("\nUNION ALL\n", Enumerable.Range(0, n).Select(i => Sql("job_claim_ready").Replace("@queue", $"@queue_{i}", StringComparison.Ordinal))),
-            StringComparison.Ordinal)));
+        var limited = new HashSet<string>(StringComparer.Ordinal);
+        await using (var read = connection.CreateCommand())
+        {
+            read.Transaction = command.Transaction;
+            read.CommandText = Sql("queue_limited");
+            await using var reader = await read.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                limited.Add(reader.GetString(0));
+        }
+        // The statement's shape: how many queues, and which positions are limited (a bit each; past the 63rd queue, all
+        // share the last bit, and the limited file, which serves an unlimited queue correctly too, is taken for them).
+        var mask = 0L;
+        for (var i = 0; i < queues.Count && i < 63; i++)
+            mask |= limited.Contains(queues[i]) ? 1L << i : 0;
+        if (queues.Count >= 63 && queues.Skip(63).Any(limited.Contains))
+            mask = -1;
+        return _claimSql.GetOrAdd((queues.Count, mask), key => Sql(key.Mask == 0 ? "job_claim" : "job_claim_limited").Replace("{ready}",
+            string.Join("\nUNION ALL\n", Enumerable.Range(0, key.Count).Select(i =>
+                Sql(key.Mask == -1 || (key.Mask & (1L << Math.Min(i, 62))) != 0 ? "job_claim_ready_limited" : "job_claim_ready")
+                    .Replace("@queue", $"@queue_{i}", StringComparison.Ordinal))),
+            StringComparison.Ordinal));
     }
 
     /// <summary>No lock beyond each migration's BEGIN IMMEDIATE; WAL is switched on first, outside any transaction.</summary>

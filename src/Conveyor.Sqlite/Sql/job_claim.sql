@@ -1,6 +1,5 @@
 -- Claim up to @max ready jobs for one worker, in one statement inside BEGIN IMMEDIATE: the write lock is
--- taken before the ready set is read, so two processes can never claim the same row, and queue limits are read with
--- every other process's claims already counted.
+-- taken before the ready set is read, so two processes can never claim the same row.
 -- The ready marker below becomes one job_claim_ready.sql per queue, joined by UNION ALL: with one queue per subquery the
 -- planner walks the partial index conveyor_jobs_ready in claim order and stops after @max rows; with
 -- "queue IN (...)" it read every queued row and sorted them (4 ms a claim at 20,000 queued jobs).
@@ -19,18 +18,6 @@ WHERE id IN (
     LIMIT @max)
 RETURNING id, queue, kind, args, attempt, max_attempts, priority, created_at, batch_id, timeout, run_at, meta ->> 'traceparent' AS traceparent;
 
--- A rate-limited queue counts this claim's starts (the rows stamped above) in its current window, or opens a new one.
-UPDATE conveyor_queues
-SET rate_window_count = CASE WHEN rate_window_until IS NULL OR @now >= rate_window_until THEN 0 ELSE rate_window_count END
-        + (SELECT count(*) FROM conveyor_jobs AS j, conveyor_counters AS c
-           WHERE c.name = 'change' AND j.change_seq = c.value + 1 AND j.queue = conveyor_queues.name AND j.worker_id = @worker_id),
-    rate_window_until = CASE WHEN rate_window_until IS NULL OR @now >= rate_window_until
-                             THEN strftime('%Y-%m-%dT%H:%M:%f000Z', @now, printf('%+.3f seconds', rate_period_ms / 1000.0))
-                             ELSE rate_window_until END
-WHERE rate_limit IS NOT NULL
-  AND EXISTS (SELECT 1 FROM conveyor_jobs AS j, conveyor_counters AS c
-              WHERE c.name = 'change' AND j.change_seq = c.value + 1 AND j.queue = conveyor_queues.name AND j.worker_id = @worker_id);
 
--- Stamped rows take the counter's next value; it moves only when the claim changed rows.
-UPDATE conveyor_counters SET value = value + 1
-WHERE name = 'change' AND EXISTS (SELECT 1 FROM conveyor_jobs WHERE change_seq = conveyor_counters.value + 1);
+-- Stamped rows take the counter's next value; it moves only when this statement changed rows.
+UPDATE conveyor_counters SET value = value + 1 WHERE name = 'change' AND changes() > 0;

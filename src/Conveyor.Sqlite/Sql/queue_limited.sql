@@ -1,0 +1,2 @@
+-- The queues that have a limit: read inside each claim's write transaction, to choose its statement (SqliteDialect.ClaimSqlAsync).
+SELECT name FROM conveyor_queues WHERE concurrency_limit IS NOT NULL OR per_key_limit IS NOT NULL OR rate_limit IS NOT NULL;

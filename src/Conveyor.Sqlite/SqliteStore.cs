@@ -31,7 +31,7 @@ internal sealed class SqliteDialect : SqlDialect
     private readonly string _path;
     private readonly TimeProvider _time;
     private readonly SqliteNotifier _notifier;
-    private readonly ConcurrentDictionary<(int Count, long Mask), string> _claimSql = new();
+    private readonly ConcurrentDictionary<string, string> _claimSql = new(StringComparer.Ordinal);
 
     // SQLite has one writer at a time. Writers of this process queue here instead of in SQLite's busy handler,
     // which sleeps in steps of up to 100 ms: with claims and batched finishes contending in one process,
@@ -176,26 +176,21 @@ internal sealed class SqliteDialect : SqlDialect
     {
         for (var i = 0; i < queues.Count; i++)
             command.With($"queue_{i}", queues[i]);
-        var limited = new HashSet<string>(StringComparer.Ordinal);
+        var limited = new Dictionary<string, bool>(StringComparer.Ordinal); // queue -> has a per-key limit
         await using (var read = connection.CreateCommand())
         {
             read.Transaction = command.Transaction;
             read.CommandText = Sql("queue_limited");
             await using var reader = await read.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
-                limited.Add(reader.GetString(0));
+                limited[reader.GetString(0)] = reader.GetBoolean(1);
         }
-        // The statement's shape: how many queues, and which positions are limited (a bit each; past the 63rd queue, all
-        // share the last bit, and the limited file, which serves an unlimited queue correctly too, is taken for them).
-        var mask = 0L;
-        for (var i = 0; i < queues.Count && i < 63; i++)
-            mask |= limited.Contains(queues[i]) ? 1L << i : 0;
-        if (queues.Count >= 63 && queues.Skip(63).Any(limited.Contains))
-            mask = -1;
-        return _claimSql.GetOrAdd((queues.Count, mask), key => Sql(key.Mask == 0 ? "job_claim" : "job_claim_limited").Replace("{ready}",
-            string.Join("\nUNION ALL\n", Enumerable.Range(0, key.Count).Select(i =>
-                Sql(key.Mask == -1 || (key.Mask & (1L << Math.Min(i, 62))) != 0 ? "job_claim_ready_limited" : "job_claim_ready")
-                    .Replace("@queue", $"@queue_{i}", StringComparison.Ordinal))),
+        // The statement's shape, a letter a queue: p plain, l limited, k limited with a per-key limit.
+        var shape = string.Concat(queues.Select(q => limited.TryGetValue(q, out var perKey) ? perKey ? 'k' : 'l' : 'p'));
+        return _claimSql.GetOrAdd(shape, key => Sql(key.All(c => c == 'p') ? "job_claim" : "job_claim_limited").Replace("{ready}",
+            string.Join("\nUNION ALL\n", key.Select((c, i) => (c == 'p' ? Sql("job_claim_ready")
+                    : Sql("job_claim_ready_limited").Replace("{keys}", c == 'k' ? Sql("job_claim_ready_keys") : "", StringComparison.Ordinal))
+                .Replace("@queue", $"@queue_{i}", StringComparison.Ordinal))),
             StringComparison.Ordinal));
     }
 

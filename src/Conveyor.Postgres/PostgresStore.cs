@@ -122,9 +122,10 @@ internal sealed partial class PostgresDialect : SqlDialect
     }
 
     /// <summary>
-    /// job_claim.sql alone when none of the queues has a limit, else job_claim_limited.sql before it. Which queues have limits
-    /// is read at most once a second (and at once after this process changes one): a limit another process set a moment
-    /// ago is never broken meanwhile, since job_claim.sql passes limited queues over; their jobs wait for the next read.
+    /// job_claim.sql alone when none of the queues has a limit, job_claim_limited.sql alone when all have, else both.
+    /// Which queues have limits is read at most once a second (and at once after this process changes one): a limit
+    /// another process set a moment ago is never broken meanwhile, since job_claim.sql passes limited queues over; their
+    /// jobs wait for the next read.
     /// </summary>
     public override async Task<string> ClaimSqlAsync(DbConnection connection, DbCommand command, IReadOnlyList<string> queues, CancellationToken ct)
     {
@@ -143,7 +144,10 @@ internal sealed partial class PostgresDialect : SqlDialect
             limited = new LimitedQueues(Environment.TickCount64 + 1000, names);
             _limited = limited;
         }
-        return queues.Any(limited.Names.Contains) ? _claimLimited ??= Sql("job_claim_limited") + "\n" + Sql("job_claim") : Sql("job_claim");
+        // Only limited queues: job_claim.sql would pass every one of them over.
+        return !queues.Any(limited.Names.Contains) ? Sql("job_claim")
+            : queues.All(limited.Names.Contains) ? Sql("job_claim_limited")
+            : _claimMixed ??= Sql("job_claim_limited") + "\n" + Sql("job_claim");
     }
 
     public override void LimitsChanged() => _limited = null;
@@ -152,7 +156,7 @@ internal sealed partial class PostgresDialect : SqlDialect
 
     /// <summary>The queues that had a limit when last read, and until when (Environment.TickCount64) that read holds.</summary>
     private sealed record LimitedQueues(long Until, HashSet<string> Names);
-    private string? _claimLimited;
+    private string? _claimMixed;
 
     /// <summary>A session advisory lock, so that ten processes starting at once migrate once.</summary>
     public override async Task<IAsyncDisposable> MigrationLockAsync(DbConnection connection, CancellationToken ct)

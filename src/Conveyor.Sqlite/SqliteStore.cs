@@ -170,7 +170,8 @@ internal sealed class SqliteDialect : SqlDialect
     /// <summary>One ready-set subquery per queue (job_claim_ready.sql), joined by UNION ALL.</summary>
     /// <summary>
     /// Reads which queues have limits inside the claim's write transaction (exact: no other process writes meanwhile), then
-    /// takes job_claim_limited.sql when one of the worker's does, else job_claim.sql as it was before limits.
+    /// puts the limits into job_claim.sql only where they apply: a claim with no limited queue is the statement from before
+    /// limits.
     /// </summary>
     public override async Task<string> ClaimSqlAsync(DbConnection connection, DbCommand command, IReadOnlyList<string> queues, CancellationToken ct)
     {
@@ -187,8 +188,9 @@ internal sealed class SqliteDialect : SqlDialect
         }
         // The statement's shape, a letter a queue: p plain, l limited, k limited with a per-key limit.
         var shape = string.Concat(queues.Select(q => limited.TryGetValue(q, out var perKey) ? perKey ? 'k' : 'l' : 'p'));
-        return _claimSql.GetOrAdd(shape, key => Sql(key.All(c => c == 'p') ? "job_claim" : "job_claim_limited").Replace("{ready}",
-            string.Join("\nUNION ALL\n", key.Select((c, i) => (c == 'p' ? Sql("job_claim_ready")
+        return _claimSql.GetOrAdd(shape, key => Sql("job_claim")
+            .Replace("{rate}", key.All(c => c == 'p') ? "" : Sql("job_claim_rate"), StringComparison.Ordinal)
+            .Replace("{ready}", string.Join("\nUNION ALL\n", key.Select((c, i) => (c == 'p' ? Sql("job_claim_ready")
                     : Sql("job_claim_ready_limited").Replace("{keys}", c == 'k' ? Sql("job_claim_ready_keys") : "", StringComparison.Ordinal))
                 .Replace("@queue", $"@queue_{i}", StringComparison.Ordinal))),
             StringComparison.Ordinal));

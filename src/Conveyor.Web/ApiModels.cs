@@ -25,13 +25,11 @@ internal sealed record LimitsView(int? Concurrency, int? PerKey, string? Rate)
 
     public static LimitsView From(QueueLimits limits) => new(limits.Concurrency, limits.PerKey, limits.Rate?.ToString());
 
-    /// <summary>Reads a PUT body: every field optional (absent or null: no such limit), unknown fields refused.</summary>
+    /// <summary>Reads a PUT body: every field optional (absent or null: no such limit), unknown fields refused; ranges are the store's to check.</summary>
     public static QueueLimits Read(JsonElement body)
     {
         var fields = new JsonFields(body, Known, "Limits are a JSON object: {\"concurrency\": 4, \"perKey\": 2, \"rate\": \"10/1s\"} (absent or null: none).");
-        var limits = new QueueLimits(fields.Number("concurrency"), fields.Number("perKey"), fields.Text("rate") is { } rate ? QueueRate.Parse(rate) : null);
-        limits.Validate();
-        return limits;
+        return new QueueLimits(fields.Number("concurrency"), fields.Number("perKey"), fields.Text("rate") is { } rate ? QueueRate.Parse(rate) : null);
     }
 }
 

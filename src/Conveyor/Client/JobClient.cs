@@ -223,7 +223,6 @@ internal sealed class JobClient(
     {
         JobValidation.ValidateQueue(queue);
         ArgumentNullException.ThrowIfNull(limits);
-        limits.Validate();
         await readiness.EnsureReadyAsync(ct);
         return await admin.QueueLimitsAsync(new QueueLimitsParams(queue, limits), ct);
     }

@@ -71,6 +71,14 @@ public sealed record QueueRate(int Count, TimeSpan Period)
             throw new JobValidationException($"rate: a period of {Durations.Format(Period)} is out of range (10ms to 1d).");
     }
 
-    /// <summary>"10/1s".</summary>
-    public override string ToString() => $"{Count}/{Durations.Format(Period)}";
+    /// <summary>"10/1s": exact, so that what is shown (the CLI, the API, the dashboard's form) parses back to the same rate.</summary>
+    public override string ToString() => $"{Count}/{ExactPeriod(Period)}";
+
+    // Durations.Format rounds (61 s shows as "1m"); a rate is edited from what is shown, so it takes the largest unit that is exact.
+    private static string ExactPeriod(TimeSpan period) =>
+        period.Ticks % TimeSpan.TicksPerDay == 0 ? $"{period.Ticks / TimeSpan.TicksPerDay}d"
+        : period.Ticks % TimeSpan.TicksPerHour == 0 ? $"{period.Ticks / TimeSpan.TicksPerHour}h"
+        : period.Ticks % TimeSpan.TicksPerMinute == 0 ? $"{period.Ticks / TimeSpan.TicksPerMinute}m"
+        : period.Ticks % TimeSpan.TicksPerSecond == 0 ? $"{period.Ticks / TimeSpan.TicksPerSecond}s"
+        : period.TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture) + "ms";
 }

@@ -39,7 +39,7 @@ public interface IJobAdminStore
     /// <summary>Pauses or resumes a queue; true when its paused state changed.</summary>
     Task<bool> QueuePauseAsync(QueuePauseParams p, CancellationToken ct);
 
-    /// <summary>Sets a queue's limits (checked in every claim from then on, no restart); returns the limits it had before.</summary>
+    /// <summary>Sets a queue's limits (checked in every claim from then on, no restart); returns the limits it had before. Out-of-range limits throw <see cref="JobValidationException"/> and change nothing.</summary>
     Task<QueueLimits> QueueLimitsAsync(QueueLimitsParams p, CancellationToken ct);
 
     /// <summary>Cancels a waiting job at once, or asks a running one to stop; a finished job is left as it is.</summary>

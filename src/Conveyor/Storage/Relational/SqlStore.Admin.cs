@@ -78,7 +78,7 @@ public abstract partial class SqlStore
     /// <inheritdoc />
     public async Task<QueueLimits> QueueLimitsAsync(QueueLimitsParams p, CancellationToken ct)
     {
-        p.Limits.Validate();
+        p.Limits.Validate(); // the one range check, for every caller (client, HTTP, CLI)
         QueueLimits before;
         await using (var session = await WriteAsync(ct))
         {

@@ -21,7 +21,7 @@ internal sealed class CliSettings
     /// <summary>Every setting read through here: each has a CONVEYOR_* variable, named in its flag's help.</summary>
     public static readonly IReadOnlySet<string> EnvironmentSettings = new HashSet<string>(StringComparer.Ordinal)
     {
-        "database", "no-migrate", "handlers", "strict-kinds", "no-listen", "schema", "max-args-bytes", "queues", "concurrency",
+        "database", "no-migrate", "handlers", "strict-kinds", "no-listen", "schema", "max-args-bytes", "queues", "concurrency", "claim-ahead",
         "lease", "poll-interval", "shutdown-timeout", "worker-id", "rescue-interval", "completed-retention", "failed-retention",
         "http-allow", "trace-links", "log-format", "urls", "api-key", "api-keys", "signing-key", "trusted-proxies", "redact",
     };

@@ -19,6 +19,7 @@ internal static class HostCommands
     private static readonly Option<string?> HttpAllow = new("--http-allow") { Description = "Hosts the built-in http kind may call: names, IPs, CIDR ranges, comma-separated; internal addresses only when listed themselves (env CONVEYOR_HTTP_ALLOW; default: none, no calls)" };
     private static readonly Option<string?> Queues = new("--queues", "-q") { Description = "Queues to work, comma-separated; by job priority across them, or in order and by weight with name:weight entries: critical,default:3,low:1 (env CONVEYOR_QUEUES; default: default)" };
     private static readonly Option<string?> Concurrency = new("--concurrency", "-c") { Description = "Jobs run at once (env CONVEYOR_CONCURRENCY; default: processors x 4)" };
+    private static readonly Option<string?> ClaimAhead = new("--claim-ahead") { Description = "Most jobs claimed ahead of the free slots, held leased in memory and started as slots free; no more than start in the next 100 ms at the recent rate; 0 turns it off (env CONVEYOR_CLAIM_AHEAD; default 500)" };
     private static readonly Option<string?> Lease = new("--lease") { Description = "Lease per claim, renewed by heartbeats every lease/3 (env CONVEYOR_LEASE; default 30s)" };
     private static readonly Option<string?> PollInterval = new("--poll-interval") { Description = "Fallback poll when no wake-up arrives (env CONVEYOR_POLL_INTERVAL; default 1s)" };
     private static readonly Option<string?> ShutdownTimeout = new("--shutdown-timeout") { Description = "On SIGINT/SIGTERM, how long running jobs may finish (env CONVEYOR_SHUTDOWN_TIMEOUT; default 30s)" };
@@ -110,6 +111,7 @@ internal static class HostCommands
     {
         command.Add(Queues);
         command.Add(Concurrency);
+        command.Add(ClaimAhead);
         command.Add(Lease);
         command.Add(PollInterval);
         command.Add(ShutdownTimeout);
@@ -128,6 +130,7 @@ internal static class HostCommands
         var client = CommonOptions.ClientSetup(parse, settings, createsDatabase);
         var queues = settings.Get(parse.GetValue(Queues), "queues");
         var concurrency = settings.Int(parse.GetValue(Concurrency), "concurrency");
+        var claimAhead = settings.Int(parse.GetValue(ClaimAhead), "claim-ahead");
         var lease = settings.Duration(parse.GetValue(Lease), "lease");
         var poll = settings.Duration(parse.GetValue(PollInterval), "poll-interval");
         var shutdown = settings.Duration(parse.GetValue(ShutdownTimeout), "shutdown-timeout");
@@ -151,6 +154,8 @@ internal static class HostCommands
                 o.Queues = [.. queues.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
             if (concurrency is { } c)
                 o.Concurrency = c;
+            if (claimAhead is { } ahead)
+                o.ClaimAhead = ahead;
             if (lease is { } l)
                 o.Lease = l;
             if (poll is { } p)

@@ -4,107 +4,138 @@ using Microsoft.Extensions.Logging;
 namespace Conveyor.Execution;
 
 /// <summary>
-/// Claims up to the free slots in one store call and hands each job to the executor. Sleeps until a
-/// wake-up (in-process signal or NOTIFY) or the poll interval when the queues are empty, and until a
-/// slot frees when all are busy.
+/// Claims jobs in one store call into the <see cref="ClaimBuffer"/>: the free slots plus as many as the worker is about to
+/// start (<see cref="ClaimBuffer.Target"/>), and starts buffered jobs as slots free, from memory, while the next claim is in
+/// flight. Claims again when a slot is free with nothing buffered, or when the buffer is down to half its target. Sleeps until
+/// a wake-up (in-process signal or NOTIFY) or the poll interval when the queues are empty.
 /// </summary>
 internal sealed class Producer(
     IJobExecutionStore store,
     WorkerSettings settings,
     RunningJobs running,
+    ClaimBuffer buffer,
     Executor executor,
     TimeProvider time,
     ILogger logger)
 {
     private static readonly TimeSpan MaxErrorDelay = TimeSpan.FromSeconds(30);
 
+    // Set when the buffer is down to its refill mark, or a slot is free with nothing buffered for it.
+    private readonly WakeSignal _refill = new();
+    private int _refillAt;
+    private volatile bool _stopped;
+
     public WakeSignal WorkAvailable { get; } = new();
 
     public async Task RunAsync(CancellationToken stopping)
     {
         var errorDelay = TimeSpan.FromMilliseconds(250);
-        while (!stopping.IsCancellationRequested)
+        try
         {
-            try
+            while (!stopping.IsCancellationRequested)
             {
-                running.SlotFreed.Reset();
-                // Claim whatever is free, even one slot: claims batch by themselves, since slots free up while the
-                // previous claim runs. Holding back until a quarter of the slots were free measured no better
-                // (SQLite 32 slots: 11,000-12,700 jobs/s either way, 9-14 jobs a claim; PostgreSQL 64 slots: 31-32
-                // a claim either way) and left slots idle behind long jobs.
-                var free = settings.Concurrency - running.Count;
-                if (settings.Drain is { } budget)
-                {
-                    free = budget.Allow(free);
-                    if (free <= 0 && running.Count == 0)
-                        budget.Drained.TrySetResult(); // the most it may run have run
-                }
-                if (free <= 0)
-                {
-                    await running.SlotFreed.WaitAsync(settings.PollInterval, time, stopping);
-                    continue;
-                }
-
-                WorkAvailable.Reset();
-                var claimed = await ClaimAsync(free, stopping);
-                if (settings.Drain is { } drain)
-                {
-                    drain.OnClaimed(claimed);
-                    if (claimed == 0 && running.Count == 0)
-                        drain.Drained.TrySetResult(); // nothing ready, nothing running
-                }
-                errorDelay = TimeSpan.FromMilliseconds(250);
-                if (claimed < free)
-                {
-                    // Nothing more is ready now. A drain looks again as soon as a running job ends (it may have enqueued
-                    // more) and stops when nothing is ready with nothing running; a worker waits for a wake-up or the poll.
-                    // Outcomes this process writes wake it too (WorkerService): a queue limit may have held jobs back, and
-                    // an ended job frees a place once its outcome is in the store (an empty claim per outcome batch at most).
-                    if (settings.Drain is not null)
-                        await running.SlotFreed.WaitAsync(settings.PollInterval, time, stopping);
-                    else
-                        await WorkAvailable.WaitAsync(settings.PollInterval, time, stopping);
-                }
-            }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                logger.LogError(ex, "Claiming jobs failed; retrying in {Delay}", errorDelay);
                 try
                 {
-                    await Task.Delay(errorDelay, time, stopping);
+                    _refill.Reset();
+                    running.SlotFreed.Reset();
+                    Pump();
+                    // Claim whatever is free, even one slot: claims batch by themselves, since slots free up while the previous
+                    // claim runs. Holding back until a quarter of the slots were free measured no better (SQLite 32 slots:
+                    // 11,000-12,700 jobs/s either way) and left slots idle behind long jobs. Ahead of the slots, the buffer is
+                    // refilled at half its target, so that it does not run dry while the claim is in flight.
+                    var free = settings.Concurrency - running.Count;
+                    var buffered = buffer.Count;
+                    var target = buffer.Target;
+                    Volatile.Write(ref _refillAt, target / 2);
+                    var want = free > 0 || buffered <= target / 2 ? free + target - buffered : 0;
+                    if (settings.Drain is { } budget)
+                    {
+                        want = budget.Allow(want);
+                        if (want <= 0 && running.Count == 0 && buffer.Count == 0)
+                            budget.Drained.TrySetResult(); // the most it may run have run
+                    }
+                    if (want <= 0)
+                    {
+                        await WaitForRefillAsync(stopping);
+                        continue;
+                    }
+
+                    WorkAvailable.Reset();
+                    var claimed = await ClaimAsync(want);
+                    if (settings.Drain is { } drain)
+                    {
+                        drain.OnClaimed(claimed);
+                        if (claimed == 0 && running.Count == 0 && buffer.Count == 0)
+                            drain.Drained.TrySetResult(); // nothing ready, nothing running
+                    }
+                    errorDelay = TimeSpan.FromMilliseconds(250);
+                    if (claimed < want)
+                    {
+                        // Nothing more is ready now. A drain looks again as soon as a running job ends (it may have enqueued
+                        // more) and stops when nothing is ready with nothing running; a worker waits for a wake-up or the poll.
+                        // Outcomes this process writes wake it too (WorkerService): a queue limit may have held jobs back, and
+                        // an ended job frees a place once its outcome is in the store (an empty claim per outcome batch at most).
+                        if (settings.Drain is not null)
+                            await running.SlotFreed.WaitAsync(settings.PollInterval, time, stopping);
+                        else
+                            await WorkAvailable.WaitAsync(settings.PollInterval, time, stopping);
+                    }
                 }
-                catch (OperationCanceledException)
+                catch (OperationCanceledException) when (stopping.IsCancellationRequested)
                 {
                     return;
                 }
-                errorDelay = TimeSpan.FromTicks(Math.Min(errorDelay.Ticks * 2, MaxErrorDelay.Ticks));
+                catch (Exception ex)
+                {
+                    logger.LogError(ex, "Claiming jobs failed; retrying in {Delay}", errorDelay);
+                    try
+                    {
+                        await Task.Delay(errorDelay, time, stopping);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return;
+                    }
+                    errorDelay = TimeSpan.FromTicks(Math.Min(errorDelay.Ticks * 2, MaxErrorDelay.Ticks));
+                }
             }
+        }
+        finally
+        {
+            // No buffered job starts after this: shutdown hands what is left in the buffer back.
+            _stopped = true;
         }
     }
 
-    private async Task<int> ClaimAsync(int free, CancellationToken stopping)
+    private Task WaitForRefillAsync(CancellationToken stopping) =>
+        // A drain also wakes when a job ends, to notice that nothing runs any more.
+        settings.Drain is not null
+            ? Task.WhenAny(_refill.WaitAsync(settings.PollInterval, time, stopping), running.SlotFreed.WaitAsync(settings.PollInterval, time, stopping)).Unwrap()
+            : _refill.WaitAsync(settings.PollInterval, time, stopping);
+
+    /// <summary>Starts buffered jobs in free slots, oldest first, until one or the other runs out.</summary>
+    private void Pump()
     {
-        running.Reserve(free);
-        IReadOnlyList<ClaimedJob> jobs;
-        try
+        while (!_stopped && running.TryReserveOne(settings.Concurrency))
         {
-            // Not cancelled by stopping: a claim that committed must reach the executor, not vanish with a cancelled read.
-            jobs = settings.Plan?.Tiers is { } tiers ? await ClaimByTiersAsync(tiers, free) : await ClaimFromAsync(settings.Queues, free);
-        }
-        catch
-        {
-            running.Release(free);
-            throw;
-        }
-        // Each claimed job keeps its reserved slot until the executor removes it; unused reservations go back now.
-        if (jobs.Count < free)
-            running.Release(free - jobs.Count);
-        foreach (var job in jobs)
+            if (!buffer.TryTake(out var job))
+            {
+                running.Release(1);
+                _refill.Set(); // a free slot and nothing buffered for it
+                return;
+            }
+            if (buffer.Count <= Volatile.Read(ref _refillAt))
+                _refill.Set();
             _ = Task.Run(() => RunSafelyAsync(job), CancellationToken.None);
+        }
+    }
+
+    private async Task<int> ClaimAsync(int want)
+    {
+        // Not cancelled by stopping: a claim that committed must reach the buffer, not vanish with a cancelled read.
+        var jobs = settings.Plan?.Tiers is { } tiers ? await ClaimByTiersAsync(tiers, want) : await ClaimFromAsync(settings.Queues, want);
+        buffer.AddRange(jobs);
+        Pump();
         return jobs.Count;
     }
 
@@ -167,5 +198,6 @@ internal sealed class Producer(
         {
             logger.LogError(ex, "Executor failed on job {JobId}; it will be rescued when its lease expires", job.Id);
         }
+        Pump(); // its slot is free: the next buffered job takes it at once
     }
 }

@@ -22,6 +22,20 @@ internal sealed class RunningJobs
     /// <summary>Reserves slots before a claim so that the count never exceeds concurrency.</summary>
     public void Reserve(int slots) => Interlocked.Add(ref _count, slots);
 
+    /// <summary>Reserves one slot if fewer than <paramref name="concurrency"/> are taken.</summary>
+    public bool TryReserveOne(int concurrency)
+    {
+        var count = Volatile.Read(ref _count);
+        while (count < concurrency)
+        {
+            var seen = Interlocked.CompareExchange(ref _count, count + 1, count);
+            if (seen == count)
+                return true;
+            count = seen;
+        }
+        return false;
+    }
+
     public void Release(int slots)
     {
         Interlocked.Add(ref _count, -slots);

@@ -23,6 +23,7 @@ internal sealed class WorkerService : IHostedService
     private readonly ILogger<WorkerService> _logger;
     private readonly Completer _completer;
     private readonly Producer _producer;
+    private readonly ClaimBuffer _buffer;
     private readonly LeaseKeeper _leaseKeeper;
     private readonly WorkerPresence _presence;
     private readonly CancellationTokenSource _stopClaiming = new();
@@ -59,8 +60,9 @@ internal sealed class WorkerService : IHostedService
         // looks again then.
         _completer = new Completer(store, _settings, time, loggerFactory.CreateLogger("Conveyor.Completer"), metrics, () => _producer?.WorkAvailable.Set());
         var executor = new Executor(services, store, kinds, retries, _settings, Running, _completer, time, loggerFactory, metrics, tracing);
-        _producer = new Producer(store, _settings, Running, executor, time, loggerFactory.CreateLogger("Conveyor.Producer"));
-        _leaseKeeper = new LeaseKeeper(store, _settings, Running, loggerFactory.CreateLogger("Conveyor.LeaseKeeper"));
+        _buffer = new ClaimBuffer(_settings.ClaimAhead, time);
+        _producer = new Producer(store, _settings, Running, _buffer, executor, time, loggerFactory.CreateLogger("Conveyor.Producer"));
+        _leaseKeeper = new LeaseKeeper(store, _settings, Running, _buffer, _completer, time, loggerFactory.CreateLogger("Conveyor.LeaseKeeper"));
         _presence = new WorkerPresence(registry, _settings, Running, time);
     }
 
@@ -97,6 +99,8 @@ internal sealed class WorkerService : IHostedService
             _logger.LogInformation("Job {JobId}: cancellation requested; cancelling its handler", id);
             job.Cancel(CancelReason.Requested);
         }
+        foreach (var lease in _buffer.OfJob(id))
+            _ = _leaseKeeper.CancelBufferedAsync(lease);
     }
 
     private async Task HeartbeatLoopAsync(CancellationToken stopping)
@@ -129,6 +133,10 @@ internal sealed class WorkerService : IHostedService
             subscription.Dispose();
         await _stopClaiming.CancelAsync();
         await _producerLoop;
+        // Claimed ahead, never started: back to queued at once, without charging an attempt.
+        var buffered = _buffer.TakeAll();
+        if (buffered.Count > 0)
+            await HandBackAsync([.. buffered.Select(j => AttemptOutcome.HandedBack(j.Lease, _settings.WorkerId) with { Kind = j.Kind })], "claimed ahead and not started", LogLevel.Information);
 
         var running = Running.Count;
         if (running > 0)
@@ -149,7 +157,7 @@ internal sealed class WorkerService : IHostedService
         // Handlers that ignore their token: hand their jobs back now; their late outcomes are dropped.
         var stuck = Running.Snapshot();
         if (stuck.Count > 0)
-            await HandBackAsync(stuck);
+            await HandBackAsync([.. stuck.Select(j => AttemptOutcome.HandedBack(j.Job.Lease, _settings.WorkerId) with { Progress = j.Progress.Latest, Kind = j.Job.Kind })], "whose handlers ignored cancellation", LogLevel.Warning);
 
         await _completer.StopAsync();
         _gauges?.Dispose();
@@ -164,7 +172,7 @@ internal sealed class WorkerService : IHostedService
             _logger.LogWarning(ex, "Removing the workers record of {WorkerId} failed; it ages out", _settings.WorkerId);
         }
         _logger.LogInformation("Worker {WorkerId} stopped: {Written} outcomes written, {Rejected} rejected, {HandedBack} jobs handed back",
-            _settings.WorkerId, _completer.Written, _completer.Rejected, stuck.Count + unfinished.Count);
+            _settings.WorkerId, _completer.Written, _completer.Rejected, stuck.Count + unfinished.Count + buffered.Count);
     }
 
     private async Task WaitForRunningAsync(TimeSpan limit, CancellationToken ct)
@@ -187,9 +195,8 @@ internal sealed class WorkerService : IHostedService
         }
     }
 
-    private async Task HandBackAsync(IReadOnlyList<RunningJob> jobs)
+    private async Task HandBackAsync(IReadOnlyList<AttemptOutcome> outcomes, string which, LogLevel level)
     {
-        var outcomes = jobs.Select(j => AttemptOutcome.HandedBack(j.Job.Lease, _settings.WorkerId) with { Progress = j.Progress.Latest, Kind = j.Job.Kind }).ToList();
         // Tried three times, as the completer tries its writes: a failed hand-back leaves the job to the rescuer (a lease later).
         for (var attempt = 1; ; attempt++)
         {
@@ -197,7 +204,7 @@ internal sealed class WorkerService : IHostedService
             {
                 var applied = await _store.JobApplyOutcomesAsync(new JobApplyOutcomesParams(outcomes), CancellationToken.None);
                 _metrics?.Applied(outcomes, applied);
-                _logger.LogWarning("Worker {WorkerId}: handed back {Count} jobs whose handlers ignored cancellation", _settings.WorkerId, outcomes.Count);
+                _logger.Log(level, "Worker {WorkerId}: handed back {Count} jobs {Which}", _settings.WorkerId, outcomes.Count, which);
                 return;
             }
             catch (Exception ex) when (attempt < 3)

@@ -15,7 +15,8 @@ internal sealed record WorkerSettings(
     DrainPlan? Drain = null,
     IReadOnlySet<string>? TraceLinks = null,
     IReadOnlyList<string>? Kinds = null,
-    QueuePlan? Plan = null)
+    QueuePlan? Plan = null,
+    int ClaimAhead = 0)
 {
     /// <summary>
     /// A worker claims only the kinds it has handlers for (a job no worker knows waits instead of failing), from its queues
@@ -26,7 +27,7 @@ internal sealed record WorkerSettings(
     private static WorkerSettings From(ConveyorOptions o, QueuePlan plan) => new(
         o.WorkerId, plan.Names, o.Concurrency, o.Lease, o.EffectiveHeartbeatInterval, o.PollInterval,
         o.ProgressInterval, o.CompleterWindow, o.CompleterBatchSize, o.ShutdownTimeout, o.Drain, o.TraceLinkQueues.ToHashSet(StringComparer.Ordinal),
-        [.. o.Kinds.All.Select(r => r.Kind).Order(StringComparer.Ordinal)], plan);
+        [.. o.Kinds.All.Select(r => r.Kind).Order(StringComparer.Ordinal)], plan, o.ClaimAhead);
 
     /// <summary>Queues whose attempts start a linked trace rather than a child span.</summary>
     public IReadOnlySet<string> TraceLinkQueues => TraceLinks ?? EmptySet;

@@ -21,6 +21,15 @@ public sealed class ConveyorOptions
     /// <summary>Jobs run at once by this process. Default: processor count x 4 (I/O-bound handlers are the norm).</summary>
     public int Concurrency { get; set { Unfrozen(); field = value; } } = Environment.ProcessorCount * 4;
 
+    /// <summary>
+    /// Most jobs this process claims ahead of its free slots, so that slots refill from memory while the next claim is in
+    /// flight and one commit claims many jobs. It holds no more than it would start in the next 100 ms at its recent rate:
+    /// a worker of long jobs keeps (almost) none back from other workers. Claimed-ahead jobs are leased to this worker (they
+    /// show as running, count toward queue limits, and are handed back at shutdown without charging an attempt). 0 turns
+    /// it off. Default 500.
+    /// </summary>
+    public int ClaimAhead { get; set { Unfrozen(); field = value; } } = 500;
+
     /// <summary>Fallback poll when no wake-up arrives (wake-ups are immediate in-process and via NOTIFY). Default 1 s.</summary>
     public TimeSpan PollInterval { get; set { Unfrozen(); field = value; } } = TimeSpan.FromSeconds(1);
 

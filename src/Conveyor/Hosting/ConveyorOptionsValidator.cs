@@ -30,6 +30,7 @@ internal sealed class ConveyorOptionsValidator : IValidateOptions<ConveyorOption
         Require(o.Queues.Count > 0, "Conveyor:Queues needs at least one queue.");
         Try(() => Execution.QueuePlan.Parse(o.Queues), "Conveyor:Queues");
         AtLeastOne(o.Concurrency, nameof(o.Concurrency));
+        Require(o.ClaimAhead is >= 0 and <= 100_000, $"Conveyor:ClaimAhead must be 0 to 100000 (got {o.ClaimAhead}).");
         Positive(o.PollInterval, nameof(o.PollInterval));
         Require(o.Lease >= TimeSpan.FromMilliseconds(300), $"Conveyor:Lease must be at least 300ms (got {o.Lease}).");
         Require(o.HeartbeatInterval is not { } beat || (beat > TimeSpan.Zero && beat <= o.Lease / 2),

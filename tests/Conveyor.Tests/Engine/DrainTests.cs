@@ -16,7 +16,7 @@ public sealed class DrainTests
     private static async Task<CancellationTokenSource> RunProducerAsync(EngineRig rig)
     {
         var stop = new CancellationTokenSource();
-        var producer = new Producer(rig.Store, rig.Settings, rig.Running, rig.Executor, rig.Time, NullLogger.Instance);
+        var producer = rig.NewProducer();
         _ = Task.Run(() => producer.RunAsync(stop.Token));
         await Task.Yield();
         return stop;

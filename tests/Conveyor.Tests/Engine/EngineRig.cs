@@ -16,13 +16,14 @@ internal sealed class EngineRig : IAsyncDisposable
 {
     public static readonly DateTimeOffset Start = new(2026, 1, 1, 12, 0, 0, TimeSpan.Zero);
 
-    public EngineRig(Action<JobKindRegistry>? register = null, DrainPlan? drain = null)
+    public EngineRig(Action<JobKindRegistry>? register = null, DrainPlan? drain = null, int claimAhead = 0)
     {
         Store = new InMemoryJobStore(Time);
         register?.Invoke(Kinds);
         Settings = new WorkerSettings("w1", ["default"], Concurrency: 4, Lease: TimeSpan.FromSeconds(30),
             HeartbeatInterval: TimeSpan.FromSeconds(1), PollInterval: TimeSpan.FromSeconds(1), ProgressInterval: TimeSpan.FromMilliseconds(250),
-            CompleterWindow: TimeSpan.Zero, CompleterBatchSize: 100, ShutdownTimeout: TimeSpan.FromSeconds(5), Drain: drain);
+            CompleterWindow: TimeSpan.Zero, CompleterBatchSize: 100, ShutdownTimeout: TimeSpan.FromSeconds(5), Drain: drain, ClaimAhead: claimAhead);
+        Buffer = new ClaimBuffer(claimAhead, Time);
         var options = new ConveyorOptions { Backoff = new BackoffPolicy(TimeSpan.FromSeconds(1), 2, TimeSpan.FromMinutes(10), 0) };
         Retries = new RetryPolicy(Kinds, Options.Create(options));
         Services = new ServiceCollection().AddSingleton(Gate).BuildServiceProvider();
@@ -41,10 +42,16 @@ internal sealed class EngineRig : IAsyncDisposable
     public RunningJobs Running { get; } = new();
     public Completer Completer { get; }
     public Executor Executor { get; }
+    public ClaimBuffer Buffer { get; }
     public ServiceProvider Services { get; }
     public HandlerGate Gate { get; } = new();
 
     private readonly List<Task> _attempts = [];
+
+    public Producer NewProducer(WorkerSettings? settings = null, Microsoft.Extensions.Logging.ILogger? logger = null) =>
+        new(Store, settings ?? Settings, Running, Buffer, Executor, Time, logger ?? NullLogger.Instance);
+
+    public LeaseKeeper NewLeaseKeeper() => new(Store, Settings, Running, Buffer, Completer, Time, NullLogger.Instance);
 
     /// <summary>Claims one job as this worker, in a reserved slot as the producer does, and starts its attempt (without waiting for it).</summary>
     public Task StartAsync(long id)

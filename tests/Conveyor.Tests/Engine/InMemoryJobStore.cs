@@ -15,6 +15,9 @@ internal sealed class InMemoryJobStore(TimeProvider clock) : IJobExecutionStore,
     public List<AttemptOutcome> Applied { get; } = [];
     public List<JobProgressParams> ProgressWrites { get; } = [];
     public int Claims { get; private set; }
+
+    /// <summary>The most jobs one claim asked for.</summary>
+    public int LargestAsk { get; private set; }
     public int HeartbeatCalls { get; private set; }
 
     /// <summary>Throws from the next N outcome writes (a store outage).</summary>
@@ -97,6 +100,7 @@ internal sealed class InMemoryJobStore(TimeProvider clock) : IJobExecutionStore,
         lock (_gate)
         {
             Claims++;
+            LargestAsk = Math.Max(LargestAsk, p.Max);
             var now = Now(p.Now);
             var ready = _rows.Values.Where(r => r.State is JobState.Queued or JobState.Scheduled && r.RunAt <= now && p.Queues.Contains(r.Queue)
                     && (p.Kinds is null || p.Kinds.Contains(r.Kind)))

@@ -51,7 +51,7 @@ public sealed class QueuePlanTests
         var low = Enumerable.Range(0, 12).Select(_ => rig.Store.Add("completes", queue: "low").Id).ToHashSet();
         var plan = QueuePlan.Parse(["critical", "default:3", "low:1"]);
         var log = new ListLogger();
-        var producer = new Producer(rig.Store, rig.Settings with { Concurrency = 1, Queues = plan.Names, Plan = plan }, rig.Running, rig.Executor, rig.Time, log);
+        var producer = rig.NewProducer(rig.Settings with { Concurrency = 1, Queues = plan.Names, Plan = plan }, log);
         using var stop = new CancellationTokenSource();
         var loop = Task.Run(() => producer.RunAsync(stop.Token));
         try

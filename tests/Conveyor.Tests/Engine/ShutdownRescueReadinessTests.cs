@@ -15,7 +15,7 @@ public sealed class ShutdownRescueReadinessTests
     private static readonly DateTimeOffset Start = EngineRig.Start;
 
     /// <summary>A whole worker (DI, hosted services) over the in-memory store and a fake clock.</summary>
-    private sealed class WorkerHost : IAsyncDisposable
+    internal sealed class WorkerHost : IAsyncDisposable
     {
         public WorkerHost(Action<ConveyorOptions>? configure = null)
         {

@@ -18,7 +18,7 @@ public sealed class SlotAndLeaseTests
     public async Task A_lost_job_claimed_again_by_the_same_worker_frees_both_slots()
     {
         await using var rig = Rig();
-        var lease = new LeaseKeeper(rig.Store, rig.Settings, rig.Running, NullLogger.Instance);
+        var lease = rig.NewLeaseKeeper();
         var job = rig.Store.Add("stubborn");
         await rig.StartAsync(job.Id);
         await Eventually.That(() => rig.Gate.Entered == 1);
@@ -68,7 +68,7 @@ public sealed class SlotAndLeaseTests
     public async Task The_heartbeat_extends_leases_and_cancels_requested_and_lost_attempts()
     {
         await using var rig = Rig();
-        var lease = new LeaseKeeper(rig.Store, rig.Settings, rig.Running, NullLogger.Instance);
+        var lease = rig.NewLeaseKeeper();
         var kept = rig.Store.Add("waits");
         var cancelled = rig.Store.Add("waits");
         var lost = rig.Store.Add("waits");
@@ -95,7 +95,7 @@ public sealed class SlotAndLeaseTests
         await using var rig = Rig();
         for (var i = 0; i < 10; i++)
             rig.Store.Add("waits");
-        var producer = new Producer(rig.Store, rig.Settings, rig.Running, rig.Executor, rig.Time, NullLogger.Instance);
+        var producer = rig.NewProducer();
         using var stop = new CancellationTokenSource();
         var loop = producer.RunAsync(stop.Token);
         await Eventually.That(() => rig.Gate.Entered == rig.Settings.Concurrency);

@@ -13,7 +13,13 @@ using Microsoft.Extensions.DependencyInjection;
 //   dotnet run -c Release --project bench/Conveyor.Bench -- drain   --store postgres --jobs 20000 --concurrency 32
 //   dotnet run -c Release --project bench/Conveyor.Bench -- latency --store postgres --samples 200
 //   dotnet run -c Release --project bench/Conveyor.Bench -- dashboard --store sqlite --jobs 1000000 --clients 1000 --runs 1
+//   dotnet run -c Release --project bench/Conveyor.Bench -- compare --concurrency 8,24,64 --rounds 3 --svg bench/compare.svg
 // PostgreSQL: CONVEYOR_BENCH_POSTGRES=<connection string>, else a throwaway local server (as the tests start one).
+if (args.Length > 0 && args[0] == "compare")
+{
+    await Compare.RunAsync(args);
+    return;
+}
 var settings = BenchSettings.Parse(args);
 Console.WriteLine($"conveyor bench: {settings}  (machine: {Environment.ProcessorCount} cores, .NET {Environment.Version})");
 for (var run = 1; run <= settings.Runs; run++)
@@ -136,14 +142,6 @@ namespace Conveyor.Bench
     {
         public static async Task RunAsync(IConveyorStore store, BenchSettings settings)
         {
-            var now = DateTimeOffset.UtcNow;
-            var enqueue = Stopwatch.StartNew();
-            for (var done = 0; done < settings.Jobs; done += 5000)
-            {
-                var rows = Enumerable.Range(0, Math.Min(5000, settings.Jobs - done)).Select(_ => new JobInsertRow("bench.noop", "default", "{}", 0, 3, now)).ToList();
-                await store.JobInsertManyAsync(new JobInsertManyParams(rows, now), default);
-            }
-            enqueue.Stop();
             // --limit N: the queue gets a concurrency limit, to measure what a limit costs the claim (N at or above the
             // concurrency: a limit that never binds, whose cost is its lock and its count).
             if (settings.Limit is { } limit)
@@ -156,6 +154,13 @@ namespace Conveyor.Bench
                 o.Concurrency = settings.Concurrency;
                 o.AddHandler<NoopArgs, NoopHandler>("bench.noop");
             }, s => s.AddSingleton(counter));
+            // One EnqueueManyAsync call of every job, before the workers start (the bulk enqueue figure; graphile-worker's is one
+            // addJobs call). Connections and JIT are warmed first by a job in a queue the drain does not serve.
+            await host.Client.EnqueueManyAsync([new JobRequest("bench.noop", "{}", new EnqueueOptions { Queue = "warm-up" })]);
+            var requests = Enumerable.Range(0, settings.Jobs).Select(_ => new JobRequest("bench.noop", "{}")).ToList();
+            var enqueue = Stopwatch.StartNew();
+            await host.Client.EnqueueManyAsync(requests);
+            var enqueueTime = enqueue.Elapsed;
             GC.Collect();
             var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
             var clock = Stopwatch.StartNew();
@@ -171,7 +176,7 @@ namespace Conveyor.Bench
             Process.GetCurrentProcess().Refresh();
             Console.WriteLine(
                 $"drain {settings.Store}: {settings.Jobs} jobs in {clock.Elapsed.TotalSeconds:0.000} s = {settings.Jobs / clock.Elapsed.TotalSeconds:0} jobs/s " +
-                $"(enqueue {settings.Jobs / enqueue.Elapsed.TotalSeconds:0} jobs/s); allocated {allocated / (double)settings.Jobs / 1024:0.0} KiB/job; " +
+                $"(enqueue {settings.Jobs / enqueueTime.TotalSeconds:0} jobs/s); allocated {allocated / (double)settings.Jobs / 1024:0.0} KiB/job; " +
                 $"peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576} MiB");
             if (timing is not null)
                 Console.WriteLine("  store calls: " + timing.Report());

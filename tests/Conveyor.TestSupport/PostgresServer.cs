@@ -80,7 +80,11 @@ public sealed class PostgresServer
 
     /// <summary>A server of its own (not shared with other tests), for tests that stop and restart it.</summary>
     /// <param name="allowExternal">False: always start a local server (a test that restarts it must own it).</param>
-    public static async Task<PostgresServer> StartNewAsync(bool allowExternal = true)
+    /// <param name="durable">
+    /// True: initdb's defaults (fsync, synchronous_commit and full_page_writes on), as every production server runs: for
+    /// benchmark figures. False (tests): fsync and synchronous commits off, which hides the cost of a commit.
+    /// </param>
+    public static async Task<PostgresServer> StartNewAsync(bool allowExternal = true, bool durable = false)
     {
         if (allowExternal && Environment.GetEnvironmentVariable("CONVEYOR_TEST_POSTGRES") is { Length: > 0 } external)
             return new PostgresServer(external, null, 0, null);
@@ -96,18 +100,23 @@ public sealed class PostgresServer
 
         Task<string> Run(string tool, string[] args) => RunAsync(Path.Combine(binDir, tool), args, asRoot ? "postgres" : null);
 
-        await Run("initdb", ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"]);
+        await Run("initdb", ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", .. durable ? Array.Empty<string>() : ["--no-sync"]]);
         var port = FreePort.Next();
+        var conf = durable
+            ? "max_connections = 300"
+            : """
+              fsync = off
+              synchronous_commit = off
+              full_page_writes = off
+              max_connections = 300
+              shared_buffers = 256MB
+              """;
         await File.AppendAllTextAsync(Path.Combine(data, "postgresql.conf"), $"""
 
             port = {port}
             listen_addresses = '127.0.0.1'
             unix_socket_directories = '{dir}'
-            fsync = off
-            synchronous_commit = off
-            full_page_writes = off
-            max_connections = 300
-            shared_buffers = 256MB
+            {conf}
             """);
         await Run("pg_ctl", ["-D", data, "-l", Path.Combine(data, "server.log"), "-w", "start"]);
         var server = new PostgresServer($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=true;Maximum Pool Size=40;Timeout=10", data, port, Run);

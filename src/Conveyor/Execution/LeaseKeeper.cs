@@ -13,8 +13,9 @@ internal sealed class LeaseKeeper(IJobExecutionStore store, WorkerSettings setti
     public async Task BeatAsync(CancellationToken ct)
     {
         var leases = running.Leases();
-        if (buffer.Count > 0)
-            leases = [.. leases, .. buffer.Leases()];
+        var ahead = buffer.Leases();
+        if (ahead.Count > 0)
+            leases = [.. leases, .. ahead];
         if (leases.Count == 0)
             return;
         var result = await store.JobHeartbeatAsync(new JobHeartbeatParams(settings.WorkerId, leases, settings.Lease), ct);

@@ -113,15 +113,18 @@ internal sealed class Producer(
             ? Task.WhenAny(_refill.WaitAsync(settings.PollInterval, time, stopping), running.SlotFreed.WaitAsync(settings.PollInterval, time, stopping)).Unwrap()
             : _refill.WaitAsync(settings.PollInterval, time, stopping);
 
-    /// <summary>Starts buffered jobs in free slots, oldest first, until one or the other runs out.</summary>
+    /// <summary>
+    /// Starts buffered jobs in free slots, oldest first, until one or the other runs out. A slot is reserved only for a job
+    /// that is there: a reservation given back sets <see cref="RunningJobs.SlotFreed"/>, and a producer waiting on it (a
+    /// drain) would wake at once and claim again for nothing, over and over while its last jobs run.
+    /// </summary>
     private void Pump()
     {
-        while (!_stopped && running.TryReserveOne(settings.Concurrency))
+        while (!_stopped && buffer.Count > 0 && running.TryReserveOne(settings.Concurrency))
         {
             if (!buffer.TryTake(out var job))
             {
-                running.Release(1);
-                _refill.Set(); // a free slot and nothing buffered for it
+                running.Release(1); // a cancel or a lost lease took the last one out meanwhile
                 return;
             }
             if (buffer.Count <= Volatile.Read(ref _refillAt))
@@ -198,6 +201,10 @@ internal sealed class Producer(
         {
             logger.LogError(ex, "Executor failed on job {JobId}; it will be rescued when its lease expires", job.Id);
         }
-        Pump(); // its slot is free: the next buffered job takes it at once
+        // Its slot is free: the next buffered job takes it at once, or, with nothing buffered, the producer claims for it.
+        if (buffer.Count == 0)
+            _refill.Set();
+        else
+            Pump();
     }
 }

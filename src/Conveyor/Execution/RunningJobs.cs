@@ -13,13 +13,13 @@ internal sealed class RunningJobs
     private readonly ConcurrentDictionary<JobLease, RunningJob> _jobs = new();
     private int _count;
 
-    /// <summary>Slots taken: running attempts plus slots reserved by a claim in flight.</summary>
+    /// <summary>Slots taken: running attempts plus slots reserved for buffered jobs being started.</summary>
     public int Count => Volatile.Read(ref _count);
 
     /// <summary>Set each time a slot frees.</summary>
     public WakeSignal SlotFreed { get; } = new();
 
-    /// <summary>Reserves slots before a claim so that the count never exceeds concurrency.</summary>
+    /// <summary>Reserves slots without checking the concurrency (tests start attempts this way; the producer uses <see cref="TryReserveOne"/>).</summary>
     public void Reserve(int slots) => Interlocked.Add(ref _count, slots);
 
     /// <summary>Reserves one slot if fewer than <paramref name="concurrency"/> are taken.</summary>

@@ -270,6 +270,61 @@ public abstract class JobExecutionConformance<TFactory> : StoreConformance<TFact
         Assert.Equal("tx.commit", (await GetAsync(committed)).Kind);
     }
 
+    // Many plain jobs (ready now, no unique key, no dependencies) take a store's bulk path (PostgreSQL: binary COPY);
+    // every field, the order of ids and claims, the kept counts and the application's transaction hold as for one job.
+    private static List<JobInsertRow> PlainRows(int count, string kind = "bulk.plain") =>
+    [
+        .. Enumerable.Range(0, count).Select(i => new JobInsertRow(kind, "bulk", $$"""{"n":{{i}}}""", i % 3, 5,
+            ConcurrencyKey: i % 4 == 0 ? $"key-{i}" : null, BatchId: i % 5 == 0 ? "bulk-batch" : null,
+            Tags: i % 2 == 0 ? ["even", $"n{i}"] : null, Timeout: i % 6 == 0 ? TimeSpan.FromSeconds(i + 1) : null,
+            Weight: i % 7 == 0 ? 2.5 : null, TraceParent: i % 8 == 0 ? $"00-{i:x32}-{i + 1:x16}-01" : null)),
+    ];
+
+    [StoreFact]
+    public async Task Many_plain_jobs_insert_in_request_order_with_every_field()
+    {
+        var rows = PlainRows(150);
+        var results = await Store.JobInsertManyAsync(new JobInsertManyParams(rows, T0), default);
+        Assert.Equal(rows.Count, results.Count);
+        Assert.All(results, r => Assert.False(r.Duplicate));
+        Assert.Equal([.. results.Select(r => r.Id).Order()], results.Select(r => r.Id));
+        Assert.Equal(rows.Count, results.Select(r => r.Id).Distinct().Count());
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var (row, job) = (rows[i], await GetAsync(results[i].Id));
+            Assert.Equal((JobState.Queued, row.Kind, row.Queue, i), (job.State, job.Kind, job.Queue, job.Args.GetProperty("n").GetInt32()));
+            Assert.Equal((row.Priority, row.MaxAttempts, 0, T0, T0), (job.Priority, job.MaxAttempts, job.Attempt, job.RunAt, job.CreatedAt));
+            Assert.Equal((row.ConcurrencyKey, row.BatchId, row.Timeout, row.TraceParent, row.Weight ?? 1), (job.ConcurrencyKey, job.BatchId, job.Timeout, job.TraceParent, job.Weight));
+            Assert.Equal(row.Tags ?? [], job.Tags);
+        }
+        Assert.Equal(rows.Count, Assert.Single(await Store.QueueStatsAsync(new QueueStatsParams(T0), default)).Count(JobState.Queued));
+        // Claimed by priority, then in request order within a priority.
+        var claimed = await Store.JobClaimAsync(new JobClaimParams("w1", ["bulk"], rows.Count, Lease, T0), default);
+        var expected = results.Select((r, i) => (r.Id, rows[i].Priority)).OrderByDescending(x => x.Priority).ThenBy(x => x.Id).Select(x => x.Id);
+        Assert.Equal(expected, claimed.Select(c => c.Id));
+    }
+
+    [StoreFact]
+    public async Task Many_plain_jobs_in_a_rolled_back_transaction_leave_nothing()
+    {
+        IReadOnlyList<JobInsertResult> rolledBack;
+        await using (var tx = await Factory.BeginApplicationTransactionAsync())
+        {
+            rolledBack = await Store.JobInsertManyAsync(new JobInsertManyParams(PlainRows(100, "tx.rollback"), T0, tx), default);
+            await tx.RollbackAsync();
+        }
+        foreach (var result in rolledBack)
+            Assert.Null(await Store.JobGetAsync(result.Id, default));
+        Assert.Empty(await ClaimAsync(queues: "bulk"));
+
+        await using (var tx = await Factory.BeginApplicationTransactionAsync())
+        {
+            await Store.JobInsertManyAsync(new JobInsertManyParams(PlainRows(100, "tx.commit"), T0, tx), default);
+            await tx.CommitAsync();
+        }
+        Assert.Equal(100, (await ClaimAsync(max: 200, queues: "bulk")).Count);
+    }
+
     [StoreFact]
     public async Task Args_and_results_keep_unicode_and_nesting()
     {

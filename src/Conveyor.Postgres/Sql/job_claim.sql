@@ -28,7 +28,9 @@ ready AS (
     ) AS r
     ORDER BY r.priority DESC, r.run_at, r.id
     -- What job_claim_limited.sql left of @max: the rows it stamped carry this transaction's id (none when it did not run).
-    LIMIT greatest(0, @max - (SELECT count(*) FROM conveyor.jobs AS c, clock WHERE c.change_seq = clock.seq))
+    -- The id comes from a scalar subquery so that it is a condition of the jobs_change walk; joined with clock, it was
+    -- a filter over the whole index (2.5 ms a claim at 20,000 jobs).
+    LIMIT greatest(0, @max - (SELECT count(*) FROM conveyor.jobs AS c WHERE c.change_seq = (SELECT seq FROM clock)))
 )
 , claimed AS (
 UPDATE conveyor.jobs AS j
@@ -39,7 +41,9 @@ SET change_seq = clock.seq,
     started_at = clock.now,
     lease_until = clock.now + make_interval(secs => @lease)
 FROM ready, clock
-WHERE j.id = ready.id
+-- "= ANY": the claimed rows are found through the primary key; by the join alone the planner hashed the whole table
+-- (6 ms a claim of 300 at 20,000 jobs).
+WHERE j.id = ready.id AND j.id = ANY (ARRAY(SELECT id FROM ready))
 RETURNING j.id, j.queue, j.kind, j.args::text AS args, j.attempt, j.max_attempts, j.priority, j.created_at, j.batch_id, j.run_at,
           j.meta->>'traceparent' AS traceparent, extract(epoch FROM j.timeout)::float8 AS timeout, ready.state AS previous_state),
 counted AS (

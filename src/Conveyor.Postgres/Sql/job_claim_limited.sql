@@ -122,7 +122,7 @@ SET change_seq = clock.seq,
     started_at = clock.now,
     lease_until = clock.now + make_interval(secs => @lease)
 FROM ready, clock
-WHERE j.id = ready.id
+WHERE j.id = ready.id AND j.id = ANY (ARRAY(SELECT id FROM ready)) -- through the primary key, see job_claim.sql
 RETURNING j.id, j.queue, j.kind, j.args::text AS args, j.attempt, j.max_attempts, j.priority, j.created_at, j.batch_id, j.run_at,
           j.meta->>'traceparent' AS traceparent, extract(epoch FROM j.timeout)::float8 AS timeout, ready.state AS previous_state),
 counted AS (

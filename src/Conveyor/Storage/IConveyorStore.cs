@@ -16,7 +16,10 @@ public interface IJobExecutionStore
     /// </summary>
     Task<bool> BatchCreateAsync(BatchCreateParams p, CancellationToken ct);
 
-    /// <summary>Atomically moves up to <see cref="JobClaimParams.Max"/> ready jobs to running for one worker.</summary>
+    /// <summary>
+    /// Atomically moves up to <see cref="JobClaimParams.Max"/> ready jobs to running for one worker, returned in the order
+    /// they should start: priority (highest first), then run-at, then id. A worker that claims ahead starts them in it.
+    /// </summary>
     Task<IReadOnlyList<ClaimedJob>> JobClaimAsync(JobClaimParams p, CancellationToken ct);
 
     /// <summary>Extends the leases of a worker's running jobs and reports which of them were asked to cancel or were lost.</summary>

@@ -66,6 +66,9 @@ internal static class JsonParameters
 
     public static string Strings(IEnumerable<string> values) => JsonSerializer.Serialize(values);
 
+    /// <summary>A job's meta column: its trace parent (the rows of <see cref="Jobs"/> carry the same object).</summary>
+    public static string Meta(string traceParent) => JsonSerializer.Serialize(new Dictionary<string, string> { ["traceparent"] = traceParent });
+
     private static string Array<T>(IReadOnlyList<T> items, Action<Utf8JsonWriter, T> write)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(256 * Math.Max(1, items.Count));

@@ -68,6 +68,14 @@ internal abstract class SqlDialect : IAsyncDisposable
     /// <summary>Binds the claim's queues and returns the claim statement for them (it may read on <paramref name="connection"/> to choose).</summary>
     public abstract Task<string> ClaimSqlAsync(DbConnection connection, DbCommand command, IReadOnlyList<string> queues, CancellationToken ct);
 
+    /// <summary>
+    /// Inserts plain jobs (ready now, no unique key, no dependencies: <see cref="SqlStore"/> checks) by the database's
+    /// bulk path, in <paramref name="transaction"/> when there is one, and returns their ids in request order; null
+    /// when the dialect has no such path and job_insert_many.sql inserts them.
+    /// </summary>
+    public virtual Task<long[]?> BulkInsertAsync(DbConnection connection, DbTransaction? transaction, IReadOnlyList<JobInsertRow> jobs,
+        DateTimeOffset? now, CancellationToken ct) => Task.FromResult<long[]?>(null);
+
     /// <summary>A queue's limits changed in this process: what the dialect remembers of them is stale.</summary>
     public virtual void LimitsChanged()
     {

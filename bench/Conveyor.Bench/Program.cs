@@ -11,6 +11,8 @@ using Microsoft.Extensions.DependencyInjection;
 // Conveyor's benchmark harness. Examples:
 //   dotnet run -c Release --project bench/Conveyor.Bench -- drain   --store sqlite   --jobs 20000 --concurrency 32
 //   dotnet run -c Release --project bench/Conveyor.Bench -- drain   --store postgres --jobs 20000 --concurrency 32
+//   dotnet run -c Release --project bench/Conveyor.Bench -- sleepy  --store postgres --jobs 20000 --concurrency 1000 --sleep-ms 50
+//   dotnet run -c Release --project bench/Conveyor.Bench -- memory  --store postgres --jobs 1000000 --concurrency 100
 //   dotnet run -c Release --project bench/Conveyor.Bench -- latency --store postgres --samples 200
 //   dotnet run -c Release --project bench/Conveyor.Bench -- dashboard --store sqlite --jobs 1000000 --clients 1000 --runs 1
 //   dotnet run -c Release --project bench/Conveyor.Bench -- compare --concurrency 8,24,64 --rounds 3 --svg bench/compare.svg
@@ -33,6 +35,8 @@ for (var run = 1; run <= settings.Runs; run++)
         await Latency.RunAsync(store, settings);
     else if (settings.Mode == "dashboard")
         await DashboardScale.RunAsync(store, database, schema, settings);
+    else if (settings.Mode == "memory")
+        await Memory.RunAsync(store, settings);
     else
         await Drain.RunAsync(store, settings);
 }
@@ -44,6 +48,9 @@ namespace Conveyor.Bench
         /// <summary>A concurrency limit set on the drained queue (--limit), or null.</summary>
         public int? Limit { get; init; }
 
+        /// <summary>How long each job of the sleepy scenario sleeps (--sleep-ms, default 50).</summary>
+        public int SleepMs { get; init; } = 50;
+
         public static BenchSettings Parse(string[] args)
         {
             string Value(string name, string fallback)
@@ -52,8 +59,8 @@ namespace Conveyor.Bench
                 return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
             }
             var mode = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "drain";
-            if (mode is not ("drain" or "latency" or "dashboard"))
-                throw new ArgumentException($"Unknown mode '{mode}': use drain, latency or dashboard.");
+            if (mode is not ("drain" or "sleepy" or "memory" or "latency" or "dashboard"))
+                throw new ArgumentException($"Unknown mode '{mode}': use drain, sleepy, memory, latency or dashboard.");
             var store = Value("--store", "sqlite");
             if (store is not ("sqlite" or "postgres"))
                 throw new ArgumentException($"Unknown store '{store}': use sqlite or postgres.");
@@ -61,6 +68,7 @@ namespace Conveyor.Bench
                 int.Parse(Value("--samples", "200")), int.Parse(Value("--runs", "3")), args.Contains("--trace"), args.Contains("--cross-process"), int.Parse(Value("--clients", "1000")))
             {
                 Limit = Value("--limit", "") is { Length: > 0 } limit ? int.Parse(limit) : null,
+                SleepMs = int.Parse(Value("--sleep-ms", "50")),
             };
         }
 
@@ -68,7 +76,7 @@ namespace Conveyor.Bench
             ? $"dashboard store={Store} jobs={Jobs} clients={Clients} runs={Runs}"
             : Mode == "latency"
             ? $"latency store={Store} samples={Samples} runs={Runs}{(CrossProcess ? " cross-process" : "")}"
-            : $"drain store={Store} jobs={Jobs} concurrency={Concurrency} runs={Runs}{(Limit is { } l ? $" queue-limit={l}" : "")}";
+            : $"{Mode} store={Store} jobs={Jobs} concurrency={Concurrency} runs={Runs}{(Mode == "sleepy" ? $" sleep={SleepMs}ms" : "")}{(Limit is { } l ? $" queue-limit={l}" : "")}";
     }
 
     internal static class BenchStores
@@ -93,8 +101,10 @@ namespace Conveyor.Bench
     {
         private int _count;
         public int Target { get; set; }
+        public int Count => Volatile.Read(ref _count);
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public ConcurrentStarts Starts { get; } = new();
+        /// <summary>Each job's start time, for the latency scenario only (the drains' handlers only count, as graphile-worker's do).</summary>
+        public ConcurrentStarts? Starts { get; init; }
 
         public void Ran()
         {
@@ -131,7 +141,7 @@ namespace Conveyor.Bench
 
         public Task<JobResult> HandleAsync(JobContext<NoopArgs> job, CancellationToken ct)
         {
-            counter.Starts.Record(job.JobId);
+            counter.Starts?.Record(job.JobId);
             counter.Ran();
             return Done;
         }
@@ -152,8 +162,11 @@ namespace Conveyor.Bench
             await using var host = new ConveyorTestHost(timing ?? store, o =>
             {
                 o.Concurrency = settings.Concurrency;
-                o.AddHandler<NoopArgs, NoopHandler>("bench.noop");
-            }, s => s.AddSingleton(counter));
+                if (settings.Mode == "sleepy")
+                    o.AddHandler<NoopArgs, SleepHandler>("bench.noop");
+                else
+                    o.AddHandler<NoopArgs, NoopHandler>("bench.noop");
+            }, s => s.AddSingleton(counter).AddSingleton(settings));
             // One EnqueueManyAsync call of every job, before the workers start (the bulk enqueue figure; graphile-worker's is one
             // addJobs call). Connections and JIT are warmed first by a job in a queue the drain does not serve.
             await host.Client.EnqueueManyAsync([new JobRequest("bench.noop", "{}", new EnqueueOptions { Queue = "warm-up" })]);
@@ -174,12 +187,37 @@ namespace Conveyor.Bench
             if (completed != settings.Jobs)
                 throw new InvalidOperationException($"Expected {settings.Jobs} completed jobs, found {completed}.");
             Process.GetCurrentProcess().Refresh();
+            // The sleepy scenario's ceiling is the slots': concurrency jobs every sleep.
+            if (settings.Mode == "sleepy")
+            {
+                var ceiling = settings.Concurrency * 1000.0 / settings.SleepMs;
+                var rate = settings.Jobs / clock.Elapsed.TotalSeconds;
+                Console.WriteLine($"sleepy {settings.Store}: {settings.Jobs} jobs of {settings.SleepMs} ms with {settings.Concurrency} slots in " +
+                    $"{clock.Elapsed.TotalSeconds:0.000} s = {rate:0} jobs/s = {rate / ceiling:P0} of the slots' ceiling ({ceiling:0} jobs/s); " +
+                    $"peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576} MiB");
+                Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new { scenario = "sleepy", store = settings.Store, jobs = settings.Jobs, concurrency = settings.Concurrency,
+                    sleep_ms = settings.SleepMs, seconds = Math.Round(clock.Elapsed.TotalSeconds, 3), jobs_per_second = Math.Round(rate), ceiling = Math.Round(ceiling) }));
+                if (timing is not null)
+                    Console.WriteLine("  store calls: " + timing.Report());
+                return;
+            }
             Console.WriteLine(
                 $"drain {settings.Store}: {settings.Jobs} jobs in {clock.Elapsed.TotalSeconds:0.000} s = {settings.Jobs / clock.Elapsed.TotalSeconds:0} jobs/s " +
                 $"(enqueue {settings.Jobs / enqueueTime.TotalSeconds:0} jobs/s); allocated {allocated / (double)settings.Jobs / 1024:0.0} KiB/job; " +
                 $"peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576} MiB");
             if (timing is not null)
                 Console.WriteLine("  store calls: " + timing.Report());
+        }
+    }
+
+    /// <summary>Sleeps, then counts: a job that waits on I/O (the sleepy scenario).</summary>
+    internal sealed class SleepHandler(RunCounter counter, BenchSettings settings) : IJobHandler<NoopArgs>
+    {
+        public async Task<JobResult> HandleAsync(JobContext<NoopArgs> job, CancellationToken ct)
+        {
+            await Task.Delay(settings.SleepMs, ct);
+            counter.Ran();
+            return JobResult.Completed();
         }
     }
 
@@ -227,7 +265,7 @@ namespace Conveyor.Bench
 
         public static async Task RunAsync(IConveyorStore store, BenchSettings settings)
         {
-            var counter = new RunCounter { Target = int.MaxValue };
+            var counter = new RunCounter { Target = int.MaxValue, Starts = new() };
             await using var host = new ConveyorTestHost(store, o =>
             {
                 o.Concurrency = 4;
@@ -242,7 +280,7 @@ namespace Conveyor.Bench
                 var before = Stopwatch.GetTimestamp();
                 var id = (await host.Client.EnqueueKindAsync("bench.noop")).Id;
                 using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-                var started = await counter.Starts.WaitForAsync(id, limit.Token);
+                var started = await counter.Starts!.WaitForAsync(id, limit.Token);
                 if (i >= 10) // the first few warm up connections and JIT
                     samples.Add(Stopwatch.GetElapsedTime(before, started).TotalMilliseconds);
                 await Task.Delay(20); // let the worker go idle again

@@ -68,6 +68,10 @@ internal abstract class SqlDialect : IAsyncDisposable
     /// <summary>Binds the claim's queues and returns the claim statement for them (it may read on <paramref name="connection"/> to choose).</summary>
     public abstract Task<string> ClaimSqlAsync(DbConnection connection, DbCommand command, IReadOnlyList<string> queues, CancellationToken ct);
 
+    /// <summary>Binds job_apply_outcomes.sql's outcomes (by default one JSON array, <c>@outcomes</c>).</summary>
+    public virtual void BindOutcomes(DbCommand command, IReadOnlyList<AttemptOutcome> outcomes) =>
+        command.With("outcomes", JsonParameters.Outcomes(outcomes));
+
     /// <summary>
     /// Inserts plain jobs (ready now, no unique key, no dependencies: <see cref="SqlStore"/> checks) by the database's
     /// bulk path, in <paramref name="transaction"/> when there is one, and returns their ids in request order; null

@@ -214,8 +214,8 @@ public abstract partial class SqlStore : IConveyorStore
         {
             // In id order, so that two writers ending overlapping jobs (the completer and a shutdown's hand-back) lock their
             // rows in the same order and cannot deadlock.
-            await using var command = Command(session, "job_apply_outcomes", p.Now)
-                .With("outcomes", JsonParameters.Outcomes([.. p.Outcomes.OrderBy(o => o.Lease.Id)]));
+            await using var command = Command(session, "job_apply_outcomes", p.Now);
+            _dialect.BindOutcomes(command, [.. p.Outcomes.OrderBy(o => o.Lease.Id)]);
             var batches = false;
             var waited = new List<long>();
             applied = await ReadAllAsync(command, r =>

@@ -13,6 +13,7 @@ using Microsoft.Extensions.DependencyInjection;
 //   dotnet run -c Release --project bench/Conveyor.Bench -- drain   --store postgres --jobs 20000 --concurrency 32
 //   dotnet run -c Release --project bench/Conveyor.Bench -- sleepy  --store postgres --jobs 20000 --concurrency 1000 --sleep-ms 50
 //   dotnet run -c Release --project bench/Conveyor.Bench -- memory  --store postgres --jobs 1000000 --concurrency 100
+//   dotnet run -c Release --project bench/Conveyor.Bench -- processes --store postgres --jobs 100000 --concurrency 24 --processes 1,2
 //   dotnet run -c Release --project bench/Conveyor.Bench -- latency --store postgres --samples 200
 //   dotnet run -c Release --project bench/Conveyor.Bench -- dashboard --store sqlite --jobs 1000000 --clients 1000 --runs 1
 //   dotnet run -c Release --project bench/Conveyor.Bench -- compare --concurrency 8,24,64 --rounds 3 --svg bench/compare.svg
@@ -24,6 +25,12 @@ if (args.Length > 0 && args[0] == "compare")
 }
 var settings = BenchSettings.Parse(args);
 Console.WriteLine($"conveyor bench: {settings}  (machine: {Environment.ProcessorCount} cores, .NET {Environment.Version})");
+if (settings.Mode == "processes")
+{
+    for (var run = 1; run <= settings.Runs; run++)
+        await Processes.RunAsync(settings);
+    return;
+}
 for (var run = 1; run <= settings.Runs; run++)
 {
     var (store, database, schema) = await BenchStores.CreateAsync(settings.Store);
@@ -51,6 +58,9 @@ namespace Conveyor.Bench
         /// <summary>How long each job of the sleepy scenario sleeps (--sleep-ms, default 50).</summary>
         public int SleepMs { get; init; } = 50;
 
+        /// <summary>The worker process counts the processes scenario compares (--processes, default 1,2).</summary>
+        public int[] ProcessCounts { get; init; } = [1, 2];
+
         public static BenchSettings Parse(string[] args)
         {
             string Value(string name, string fallback)
@@ -59,8 +69,8 @@ namespace Conveyor.Bench
                 return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
             }
             var mode = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "drain";
-            if (mode is not ("drain" or "sleepy" or "memory" or "latency" or "dashboard"))
-                throw new ArgumentException($"Unknown mode '{mode}': use drain, sleepy, memory, latency or dashboard.");
+            if (mode is not ("drain" or "sleepy" or "memory" or "processes" or "latency" or "dashboard"))
+                throw new ArgumentException($"Unknown mode '{mode}': use drain, sleepy, memory, processes, latency or dashboard.");
             var store = Value("--store", "sqlite");
             if (store is not ("sqlite" or "postgres"))
                 throw new ArgumentException($"Unknown store '{store}': use sqlite or postgres.");
@@ -69,6 +79,7 @@ namespace Conveyor.Bench
             {
                 Limit = Value("--limit", "") is { Length: > 0 } limit ? int.Parse(limit) : null,
                 SleepMs = int.Parse(Value("--sleep-ms", "50")),
+                ProcessCounts = [.. Value("--processes", "1,2").Split(',').Select(int.Parse)],
             };
         }
 

@@ -61,6 +61,9 @@ namespace Conveyor.Bench
         /// <summary>The worker process counts the processes scenario compares (--processes, default 1,2).</summary>
         public int[] ProcessCounts { get; init; } = [1, 2];
 
+        /// <summary>ConveyorOptions.ClaimAhead for the drains (--claim-ahead), or null for its default.</summary>
+        public int? ClaimAhead { get; init; }
+
         public static BenchSettings Parse(string[] args)
         {
             string Value(string name, string fallback)
@@ -80,6 +83,7 @@ namespace Conveyor.Bench
                 Limit = Value("--limit", "") is { Length: > 0 } limit ? int.Parse(limit) : null,
                 SleepMs = int.Parse(Value("--sleep-ms", "50")),
                 ProcessCounts = [.. Value("--processes", "1,2").Split(',').Select(int.Parse)],
+                ClaimAhead = Value("--claim-ahead", "") is { Length: > 0 } ahead ? int.Parse(ahead) : null,
             };
         }
 
@@ -173,6 +177,8 @@ namespace Conveyor.Bench
             await using var host = new ConveyorTestHost(timing ?? store, o =>
             {
                 o.Concurrency = settings.Concurrency;
+                if (settings.ClaimAhead is { } ahead)
+                    o.ClaimAhead = ahead;
                 if (settings.Mode == "sleepy")
                     o.AddHandler<NoopArgs, SleepHandler>("bench.noop");
                 else

@@ -325,6 +325,24 @@ public abstract class JobExecutionConformance<TFactory> : StoreConformance<TFact
         Assert.Equal(100, (await ClaimAsync(max: 200, queues: "bulk")).Count);
     }
 
+    // A worker's heartbeat and its completer touch the same running jobs at the same time, many rows each. Both must take
+    // their row locks in one order: otherwise each waits on the other until the database breaks the deadlock (after a
+    // second, failing one of the two: an outcome batch lost, or leases not extended).
+    [StoreFact]
+    public async Task Heartbeats_and_outcomes_on_the_same_jobs_at_once_never_deadlock()
+    {
+        for (var round = 0; round < 8; round++)
+        {
+            await InsertManyAsync(400, "race");
+            var claimed = await Store.JobClaimAsync(new JobClaimParams("w1", ["race"], 400, Lease, T0), default);
+            Assert.Equal(400, claimed.Count);
+            var heartbeat = Store.JobHeartbeatAsync(new JobHeartbeatParams("w1", [.. claimed.Select(c => c.Lease).Reverse()], Lease, T0), default);
+            var outcomes = Store.JobApplyOutcomesAsync(new JobApplyOutcomesParams([.. claimed.Select(c => AttemptOutcome.Completed(c.Lease, "w1", null))], T0), default);
+            await Task.WhenAll(heartbeat, outcomes);
+            Assert.Equal(claimed.Count, outcomes.Result.Count);
+        }
+    }
+
     [StoreFact]
     public async Task Args_and_results_keep_unicode_and_nesting()
     {

@@ -3,7 +3,11 @@
 -- A rescue applies only while the lease is still expired (on the database's clock), so a heartbeat that landed
 -- after the rescuer looked wins. A job asked to cancel that would otherwise run again ends cancelled instead.
 -- The same statement appends the count changes (and this minute's completed and failed) to job_count_deltas.
+-- Row locks are taken first, in id order (locked), as job_heartbeat.sql and the bulk actions take theirs: the update's own
+-- order follows its join plan, and a heartbeat and an outcome batch of the same worker's jobs, each waiting on a row the
+-- other held, deadlocked (PostgreSQL broke it after a second by failing one of them: 46 times in a few sleepy drains).
 WITH clock AS (SELECT coalesce(@now::timestamptz, now()) AS now, pg_current_xact_id()::text::bigint AS seq),
+locked AS (SELECT j.id FROM conveyor.jobs AS j WHERE j.id = ANY (@id::bigint[]) ORDER BY j.id FOR NO KEY UPDATE OF j),
 applied AS (
 UPDATE conveyor.jobs AS j
 SET change_seq = clock.seq,
@@ -26,6 +30,7 @@ FROM clock, unnest(@id::bigint[], @attempt::integer[], @worker::text[], @state::
                    @progress_stage::text[], @progress_done::bigint[], @progress_total::bigint[])
     AS o(id, attempt, worker, state, result, error, delay, refund, rescue, has_progress, progress, progress_stage, progress_done, progress_total)
 WHERE j.id = o.id AND j.attempt = o.attempt AND j.worker_id = o.worker AND j.state = 'running'
+  AND j.id = ANY (ARRAY(SELECT id FROM locked))
   AND (o.rescue = 0 OR j.lease_until < clock.now)
 RETURNING j.id, j.queue, j.state, j.batch_id, j.has_dependents),
 counted AS (

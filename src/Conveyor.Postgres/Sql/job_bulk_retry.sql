@@ -4,7 +4,8 @@ WITH clock AS (SELECT coalesce(@now::timestamptz, now()) AS now, pg_current_xact
 target AS (
     SELECT id, state FROM conveyor.jobs
     WHERE id IN (SELECT value::bigint FROM jsonb_array_elements_text(@ids::jsonb)) AND state IN ('failed', 'cancelled')
-    FOR UPDATE),
+    ORDER BY id -- locks in id order, as job_apply_outcomes.sql and job_heartbeat.sql take theirs
+    FOR NO KEY UPDATE),
 changed AS (
 UPDATE conveyor.jobs AS j
 SET change_seq = clock.seq,

@@ -25,12 +25,15 @@ SET change_seq = clock.seq,
     progress_total = CASE WHEN o.has_progress = 1 THEN o.progress_total ELSE j.progress_total END
 -- The outcomes arrive as one typed array per field (PostgresDialect.BindOutcomes), read in step by unnest: as one JSON
 -- array through jsonb_to_recordset, 1,000 outcomes took 16.2 ms of the server's time, as arrays 12.2 ms.
-FROM clock, unnest(@id::bigint[], @attempt::integer[], @worker::text[], @state::text[], @result::text[], @error::text[],
+-- The locks are taken when the outcomes are first read (the filter's InitPlan), so before any row is updated; as a filter on
+-- the outcomes rather than on the jobs it leaves the plan as it was: a walk of the outcomes with one primary key probe
+-- each. (On the jobs, it made the planner expect one job and read the outcomes once per job: 630 ms a batch of 1,000.)
+FROM clock, (SELECT * FROM unnest(@id::bigint[], @attempt::integer[], @worker::text[], @state::text[], @result::text[], @error::text[],
                    @delay::float8[], @refund::integer[], @rescue::integer[], @has_progress::integer[], @progress::smallint[],
                    @progress_stage::text[], @progress_done::bigint[], @progress_total::bigint[])
-    AS o(id, attempt, worker, state, result, error, delay, refund, rescue, has_progress, progress, progress_stage, progress_done, progress_total)
+    AS u(id, attempt, worker, state, result, error, delay, refund, rescue, has_progress, progress, progress_stage, progress_done, progress_total)
+    WHERE u.id = ANY (ARRAY(SELECT id FROM locked))) AS o
 WHERE j.id = o.id AND j.attempt = o.attempt AND j.worker_id = o.worker AND j.state = 'running'
-  AND j.id = ANY (ARRAY(SELECT id FROM locked))
   AND (o.rescue = 0 OR j.lease_until < clock.now)
 RETURNING j.id, j.queue, j.state, j.batch_id, j.has_dependents),
 counted AS (

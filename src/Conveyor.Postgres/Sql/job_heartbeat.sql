@@ -4,7 +4,7 @@ WITH leases AS (SELECT * FROM jsonb_to_recordset(@leases::jsonb) AS l(id bigint,
 locked AS (SELECT j.id FROM conveyor.jobs AS j WHERE j.id IN (SELECT id FROM leases) ORDER BY j.id FOR NO KEY UPDATE OF j)
 UPDATE conveyor.jobs AS j
 SET lease_until = coalesce(@now::timestamptz, now()) + make_interval(secs => @lease)
-FROM leases AS l
+-- Locked when the leases are first read, before any row is updated (see job_apply_outcomes.sql for why on this side).
+FROM (SELECT * FROM leases WHERE leases.id = ANY (ARRAY(SELECT id FROM locked))) AS l
 WHERE j.id = l.id AND j.attempt = l.attempt AND j.worker_id = @worker_id AND j.state = 'running'
-  AND j.id = ANY (ARRAY(SELECT id FROM locked))
 RETURNING j.id, j.attempt, j.cancel_requested_at IS NOT NULL AS cancel_requested;

@@ -19,6 +19,9 @@ namespace Conveyor.Bench;
 /// </summary>
 internal static partial class Compare
 {
+    /// <summary>Drains per process for graphile-worker and Conveyor; the first and the last are reported.</summary>
+    private const string Drains = "4";
+
     private sealed record Sample(string System, int Concurrency, int Round, double DrainPerSecond, double EnqueuePerSecond, bool Warm);
 
     public static async Task RunAsync(string[] args)
@@ -71,20 +74,21 @@ internal static partial class Compare
                             "graphile-worker" => await RunToEndAsync("node", ["drain.mjs"], Path.Combine(peers, "graphile-worker"), new()
                             {
                                 ["DATABASE_URL"] = PostgresUrl(fresh), ["JOBS"] = jobs.ToString(CultureInfo.InvariantCulture),
-                                ["CONCURRENCY"] = c.ToString(CultureInfo.InvariantCulture), ["BATCHED"] = "1", ["RUNS"] = "2",
+                                ["CONCURRENCY"] = c.ToString(CultureInfo.InvariantCulture), ["BATCHED"] = "1", ["RUNS"] = Drains,
                             }, TimeSpan.FromMinutes(5)),
                             "hangfire" => await RunToEndAsync("dotnet", [Path.Combine(peers, "hangfire", "bin", "Release", "net10.0", "Hangfire.Bench.dll")], null, new()
                             {
                                 ["DATABASE"] = fresh, ["JOBS"] = hangfireJobs.ToString(CultureInfo.InvariantCulture), ["CONCURRENCY"] = c.ToString(CultureInfo.InvariantCulture),
                             }, TimeSpan.FromMinutes(10)),
                             "conveyor" => await RunToEndAsync("dotnet", [bench, "drain", "--store", "postgres", "--jobs", jobs.ToString(CultureInfo.InvariantCulture),
-                                "--concurrency", c.ToString(CultureInfo.InvariantCulture), "--runs", "2"], null, new() { ["CONVEYOR_BENCH_POSTGRES"] = fresh }, TimeSpan.FromMinutes(5)),
+                                "--concurrency", c.ToString(CultureInfo.InvariantCulture), "--runs", Drains], null, new() { ["CONVEYOR_BENCH_POSTGRES"] = fresh }, TimeSpan.FromMinutes(5)),
                             _ => throw new ArgumentException($"Unknown system '{system}': use graphile-worker, hangfire or conveyor."),
                         };
-                        // graphile-worker and Conveyor drain twice in one process: the first drain pays for the JIT (V8's, .NET's
-                        // tiered compilation: a fifth of the CPU in a `perf record -a` of a fresh Conveyor drain), the second is
-                        // what a worker that has been up a while does. Hangfire drains once (its rate is its database round
-                        // trips', and the one figure stands in both tables).
+                        // graphile-worker and Conveyor drain four times in one process: the first drain pays for the JIT (V8's,
+                        // .NET's tiered compilation: a fifth of the CPU in a `perf record -a` of a fresh Conveyor drain, and
+                        // Conveyor's drain rose over the first six or seven drains of a process), the last is what a worker
+                        // that has been up a while does. Hangfire drains once (its rate is its database round trips', and the
+                        // one figure stands in both tables).
                         var matches = DrainLine().Matches(output);
                         if (matches.Count == 0)
                             throw new InvalidOperationException($"{system} printed no drain figure:\n{output}");
@@ -93,14 +97,14 @@ internal static partial class Compare
                             var sample = new Sample(system, c, round, double.Parse(match.Groups["drain"].Value, CultureInfo.InvariantCulture),
                                 double.Parse(match.Groups["enqueue"].Value, CultureInfo.InvariantCulture), warm);
                             samples.Add(sample);
-                            Console.WriteLine($"  round {round} c={c,-3} {system,-16} {(warm ? "second" : "first"),-6} drain {sample.DrainPerSecond,8:0} jobs/s   enqueue {sample.EnqueuePerSecond,8:0} jobs/s");
+                            Console.WriteLine($"  round {round} c={c,-3} {system,-16} {(warm ? "last" : "first"),-6} drain {sample.DrainPerSecond,8:0} jobs/s   enqueue {sample.EnqueuePerSecond,8:0} jobs/s");
                         }
                         await DropDatabaseAsync(database, fresh);
                     }
                 }
             }
             Report([.. samples.Where(s => !s.Warm)], "first", concurrencies, systems, tps, fsync, syncCommit, jobs, hangfireJobs, rounds);
-            Report([.. samples.Where(s => s.Warm)], "second", concurrencies, systems, tps, fsync, syncCommit, jobs, hangfireJobs, rounds);
+            Report([.. samples.Where(s => s.Warm)], "last", concurrencies, systems, tps, fsync, syncCommit, jobs, hangfireJobs, rounds);
             if (svg.Length > 0)
             {
                 await File.WriteAllTextAsync(svg, Chart([.. samples.Where(s => s.Warm)], concurrencies, systems));
@@ -123,11 +127,11 @@ internal static partial class Compare
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
-    /// <param name="drain">"first": the first drain in a fresh process; "second": the second drain in the same process.</param>
+    /// <param name="drain">"first": the first drain in a fresh process; "last": the last of the drains in the same process.</param>
     private static void Report(List<Sample> samples, string drain, int[] concurrencies, string[] systems, double tps, string fsync, string syncCommit, int jobs, int hangfireJobs, int rounds)
     {
         Console.WriteLine();
-        Console.WriteLine(drain == "first" ? "The first drain in a fresh process:" : "The second drain in the same process (the JIT has warmed up):");
+        Console.WriteLine(drain == "first" ? "The first drain in a fresh process:" : $"The last of {Drains} drains in the same process (the JIT has warmed up):");
         Console.WriteLine($"{"concurrency",-12} {"system",-16} {"drain jobs/s: median (min-max)",-34} {"conveyor / it",-14} {"bulk enqueue jobs/s",-20}");
         var rows = new List<object>();
         foreach (var c in concurrencies)

@@ -36,6 +36,35 @@ public sealed class PostgresFeatureTests : IAsyncLifetime
         return await command.ExecuteScalarAsync();
     }
 
+    // A heartbeat never waits on a row lock: a job locked by another writer right now (the completer ending it, a progress
+    // write) is reported held and renewed next time, so a heartbeat cannot deadlock with an outcome batch.
+    [StoreFact]
+    public async Task A_heartbeat_passes_over_a_locked_job_and_reports_it_held()
+    {
+        var t0 = DateTimeOffset.Parse("2026-01-01T00:00:00Z");
+        var ids = (await _store.JobInsertManyAsync(new JobInsertManyParams([new JobInsertRow("k", "hb", "{}", 0, 3), new JobInsertRow("k", "hb", "{}", 0, 3)], t0), default)).Select(r => r.Id).ToList();
+        var claimed = await _store.JobClaimAsync(new JobClaimParams("w1", ["hb"], 2, TimeSpan.FromSeconds(30), t0), default);
+        Assert.Equal(2, claimed.Count);
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync();
+        await using var tx = await connection.BeginTransactionAsync();
+        await using (var lockOne = new NpgsqlCommand($"SELECT id FROM {_schema}.jobs WHERE id = @id FOR UPDATE", connection, tx))
+        {
+            lockOne.Parameters.AddWithValue("id", ids[0]);
+            await lockOne.ExecuteScalarAsync();
+        }
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var result = await _store.JobHeartbeatAsync(new JobHeartbeatParams("w1", [.. claimed.Select(c => c.Lease)], TimeSpan.FromMinutes(5), t0.AddSeconds(10)), timeout.Token);
+        Assert.Empty(result.Lost);
+        await tx.RollbackAsync();
+        // The free one was renewed to now + 5 min; the locked one kept its lease from the claim (now + 30 s).
+        Assert.Equal(t0.AddSeconds(10).AddMinutes(5), (await _store.JobGetAsync(ids[1], default))!.LeaseUntil);
+        Assert.Equal(t0.AddSeconds(30), (await _store.JobGetAsync(ids[0], default))!.LeaseUntil);
+        // A job that is no longer this worker's is still reported lost.
+        var other = await _store.JobHeartbeatAsync(new JobHeartbeatParams("w2", [claimed[0].Lease], TimeSpan.FromMinutes(5), t0.AddSeconds(20)), default);
+        Assert.Equal([claimed[0].Lease], other.Lost);
+    }
+
     [StoreFact]
     public async Task Sql_enqueue_creates_a_job_with_defaults_and_named_arguments()
     {

@@ -34,28 +34,28 @@ internal static class JsonParameters
         Optional(w, "weight", j.Weight);
         if (j.TraceParent is { } traceParent)
         {
-            w.WriteStartObject("meta");
-            w.WriteString("traceparent", traceParent);
-            w.WriteEndObject();
+            w.WritePropertyName("meta");
+            w.WriteRawValue(Meta(traceParent), skipInputValidation: true);
         }
     });
 
-    public static string Outcomes(IReadOnlyList<AttemptOutcome> outcomes) => Array(outcomes, (w, o) =>
+    public static string Outcomes(IReadOnlyList<AttemptOutcome> outcomes) => Array(outcomes, (w, outcome) =>
     {
+        var o = OutcomeRow.From(outcome);
         w.WriteNumber("id", o.Id);
         w.WriteNumber("attempt", o.Attempt);
-        w.WriteString("worker", o.WorkerId);
-        w.WriteString("state", o.State.ToName());
+        w.WriteString("worker", o.Worker);
+        w.WriteString("state", o.State);
         Optional(w, "result", o.Result);
-        Optional(w, "error", o.Error is null ? null : JsonSerializer.Serialize(o.Error, ConveyorJson.Options));
-        Optional(w, "delay", o.Delay?.TotalSeconds);
-        w.WriteNumber("refund", o.RefundAttempt ? 1 : 0);
-        w.WriteNumber("rescue", o.RequireExpiredLease ? 1 : 0);
-        w.WriteNumber("has_progress", o.Progress is null ? 0 : 1);
-        Optional(w, "progress", o.Progress?.Percent);
-        Optional(w, "progress_stage", o.Progress?.Stage);
-        Optional(w, "progress_done", o.Progress?.Done);
-        Optional(w, "progress_total", o.Progress?.Total);
+        Optional(w, "error", o.Error);
+        Optional(w, "delay", o.Delay);
+        w.WriteNumber("refund", o.Refund);
+        w.WriteNumber("rescue", o.Rescue);
+        w.WriteNumber("has_progress", o.HasProgress);
+        Optional(w, "progress", o.Progress);
+        Optional(w, "progress_stage", o.ProgressStage);
+        Optional(w, "progress_done", o.ProgressDone);
+        Optional(w, "progress_total", o.ProgressTotal);
     });
 
     public static string Leases(IReadOnlyList<JobLease> leases) => Array(leases, (w, l) =>
@@ -66,7 +66,7 @@ internal static class JsonParameters
 
     public static string Strings(IEnumerable<string> values) => JsonSerializer.Serialize(values);
 
-    /// <summary>A job's meta column: its trace parent (the rows of <see cref="Jobs"/> carry the same object).</summary>
+    /// <summary>A job's meta column: its trace parent (for <see cref="Jobs"/>' rows and PostgreSQL's COPY).</summary>
     public static string Meta(string traceParent) => JsonSerializer.Serialize(new Dictionary<string, string> { ["traceparent"] = traceParent });
 
     private static string Array<T>(IReadOnlyList<T> items, Action<Utf8JsonWriter, T> write)

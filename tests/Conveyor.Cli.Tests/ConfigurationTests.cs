@@ -9,6 +9,16 @@ namespace Conveyor.Cli.Tests;
 public sealed class ConfigurationTests
 {
     [Fact]
+    public void The_command_runs_with_dynamic_PGO_off()
+    {
+        // Conveyor.Cli.csproj says why (a worker warms up faster); the runtime reads this file beside the program.
+        var config = Path.ChangeExtension(RepoPaths.CliDll, ".runtimeconfig.json");
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(config));
+        var properties = json.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
+        Assert.False(properties.GetProperty("System.Runtime.TieredPGO").GetBoolean());
+    }
+
+    [Fact]
     public async Task Flag_beats_environment_beats_appsettings_beats_default()
     {
         using var dir = new TempDirectory("conveyor-config");

@@ -19,10 +19,4 @@ SET change_seq = clock.seq,
 FROM target AS t, clock
 WHERE j.id = t.id
 RETURNING j.id, t.state AS previous_state, j.state, j.queue),
-counted AS (
-    -- Net count changes (kept counts, see migration 0003).
-    INSERT INTO conveyor.job_count_deltas (queue, state, n)
-    SELECT queue, previous_state, -count(*) FROM changed WHERE previous_state <> state GROUP BY queue, previous_state
-    UNION ALL
-    SELECT queue, state, count(*) FROM changed WHERE previous_state <> state GROUP BY queue, state)
-SELECT id, previous_state, state, queue FROM changed;
+-- include: job_bulk_counted

@@ -31,25 +31,6 @@ ready AS (
     -- The id comes from a scalar subquery so that it is a condition of the jobs_change walk; joined with clock, it was
     -- a filter over the whole index (2.5 ms a claim at 20,000 jobs).
     LIMIT greatest(0, @max - (SELECT count(*) FROM conveyor.jobs AS c WHERE c.change_seq = (SELECT seq FROM clock)))
-)
-, claimed AS (
-UPDATE conveyor.jobs AS j
-SET change_seq = clock.seq,
-    state = 'running',
-    attempt = j.attempt + 1,
-    worker_id = @worker_id,
-    started_at = clock.now,
-    lease_until = clock.now + make_interval(secs => @lease)
-FROM ready, clock
--- "= ANY": the claimed rows are found through the primary key; by the join alone the planner hashed the whole table
--- (6 ms a claim of 300 at 20,000 jobs).
-WHERE j.id = ready.id AND j.id = ANY (ARRAY(SELECT id FROM ready))
-RETURNING j.id, j.queue, j.kind, j.args::text AS args, j.attempt, j.max_attempts, j.priority, j.created_at, j.batch_id, j.run_at,
-          j.meta->>'traceparent' AS traceparent, extract(epoch FROM j.timeout)::float8 AS timeout, ready.state AS previous_state),
-counted AS (
-    -- Net count changes (kept counts, see migration 0003): each claimed job left queued or scheduled for running.
-    INSERT INTO conveyor.job_count_deltas (queue, state, n)
-    SELECT queue, previous_state, -count(*) FROM claimed GROUP BY queue, previous_state
-    UNION ALL
-    SELECT queue, 'running', count(*) FROM claimed GROUP BY queue)
+),
+-- include: job_claim_transition
 SELECT id, queue, kind, args, attempt, max_attempts, priority, created_at, batch_id, timeout, run_at, traceparent FROM claimed;

@@ -113,24 +113,8 @@ ready AS (
     ORDER BY priority DESC, run_at, id
     LIMIT @max
 ),
-claimed AS (
-UPDATE conveyor.jobs AS j
-SET change_seq = clock.seq,
-    state = 'running',
-    attempt = j.attempt + 1,
-    worker_id = @worker_id,
-    started_at = clock.now,
-    lease_until = clock.now + make_interval(secs => @lease)
-FROM ready, clock
-WHERE j.id = ready.id AND j.id = ANY (ARRAY(SELECT id FROM ready)) -- through the primary key, see job_claim.sql
-RETURNING j.id, j.queue, j.kind, j.args::text AS args, j.attempt, j.max_attempts, j.priority, j.created_at, j.batch_id, j.run_at,
-          j.meta->>'traceparent' AS traceparent, extract(epoch FROM j.timeout)::float8 AS timeout, ready.state AS previous_state),
-counted AS (
-    -- Net count changes (kept counts, see migration 0003): each claimed job left queued or scheduled for running.
-    INSERT INTO conveyor.job_count_deltas (queue, state, n)
-    SELECT queue, previous_state, -count(*) FROM claimed GROUP BY queue, previous_state
-    UNION ALL
-    SELECT queue, 'running', count(*) FROM claimed GROUP BY queue),
+-- include: job_claim_transition
+,
 rated AS (
     -- A rate-limited queue counts its starts in the current window, or opens a new one with this claim's.
     UPDATE conveyor.queues AS l

@@ -1,0 +1,2 @@
+-- a part
+SELECT 1 AS one

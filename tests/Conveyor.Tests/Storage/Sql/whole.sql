@@ -1,0 +1,4 @@
+WITH x AS (
+-- include: part
+)
+SELECT * FROM x;

@@ -14,15 +14,20 @@ namespace Conveyor.Bench;
 /// with <c>pgbench -N</c> (one client), then drains the same no-op jobs with graphile-worker (pinned in bench/peers, with
 /// its perfTest's batched settings), Hangfire 1.8 + Hangfire.PostgreSql 1.21 (bench/peers/hangfire) and Conveyor
 /// (<c>drain --store postgres</c>), each in a process of its own and a fresh database, interleaved: every round runs each
-/// system once at each concurrency. It prints medians (min-max) and the ratios to Conveyor, one JSON line, and with
-/// <c>--svg PATH</c> a chart of drain rate against concurrency.
+/// system once at each concurrency. It prints medians (min-max) and the ratios to Conveyor, each system's CPU a job (its
+/// own cluster's, and the rest of the machine's: the worker's, from /proc, over the whole process), one JSON line, and
+/// with <c>--svg PATH</c> a chart of drain rate against concurrency.
 /// </summary>
 internal static partial class Compare
 {
     /// <summary>Drains per process for graphile-worker and Conveyor; the first and the last are reported.</summary>
     private const string Drains = "4";
 
-    private sealed record Sample(string System, int Concurrency, int Round, double DrainPerSecond, double EnqueuePerSecond, bool Warm);
+    /// <param name="ServerMicros">The database cluster's CPU per job over the whole process (its enqueues and drains); null
+    /// when the server is not this machine's own cluster.</param>
+    /// <param name="WorkerMicros">The rest of the machine's CPU per job over the same time: the worker's process.</param>
+    private sealed record Sample(string System, int Concurrency, int Round, double DrainPerSecond, double EnqueuePerSecond, bool Warm,
+        double? ServerMicros, double WorkerMicros);
 
     public static async Task RunAsync(string[] args)
     {
@@ -62,6 +67,7 @@ internal static partial class Compare
                 await RunToEndAsync("dotnet", ["build", "-c", "Release", "--nologo", "-v", "q"], Path.Combine(peers, "hangfire"), null, TimeSpan.FromMinutes(5));
 
             var samples = new List<Sample>();
+            var meter = CpuMeter.For(owned?.DataDirectory);
             for (var round = 1; round <= rounds; round++)
             {
                 foreach (var c in concurrencies)
@@ -69,6 +75,7 @@ internal static partial class Compare
                     foreach (var system in systems)
                     {
                         var fresh = await CreateDatabaseAsync(database);
+                        var before = meter.Read();
                         var output = system switch
                         {
                             "graphile-worker" => await RunToEndAsync("node", ["drain.mjs"], Path.Combine(peers, "graphile-worker"), new()
@@ -84,10 +91,12 @@ internal static partial class Compare
                                 "--concurrency", c.ToString(CultureInfo.InvariantCulture), "--runs", Drains], null, new() { ["CONVEYOR_BENCH_POSTGRES"] = fresh }, TimeSpan.FromMinutes(5)),
                             _ => throw new ArgumentException($"Unknown system '{system}': use graphile-worker, hangfire or conveyor."),
                         };
+                        var after = meter.Read();
+                        var processed = system == "hangfire" ? hangfireJobs : jobs * int.Parse(Drains, CultureInfo.InvariantCulture);
+                        var server = after.Server - before.Server;
+                        var (serverMicros, workerMicros) = (server * 1e6 / processed, (after.Machine - before.Machine - (server ?? 0)) * 1e6 / processed);
                         // graphile-worker and Conveyor drain four times in one process: the first drain pays for the JIT (V8's,
-                        // .NET's tiered compilation: a fifth of the CPU in a `perf record -a` of a fresh Conveyor drain, and
-                        // Conveyor's drain rose over the first six or seven drains of a process), the last is what a worker
-                        // that has been up a while does. Hangfire drains once (its rate is its database round trips', and the
+                        // .NET's: see BENCHMARKS.md), the last is what a worker that has been up a while does. Hangfire drains once (its rate is its database round trips', and the
                         // one figure stands in both tables).
                         var matches = DrainLine().Matches(output);
                         if (matches.Count == 0)
@@ -95,9 +104,9 @@ internal static partial class Compare
                         foreach (var (match, warm) in matches.Count == 1 ? [(matches[0], false), (matches[0], true)] : new[] { (matches[0], false), (matches[^1], true) })
                         {
                             var sample = new Sample(system, c, round, double.Parse(match.Groups["drain"].Value, CultureInfo.InvariantCulture),
-                                double.Parse(match.Groups["enqueue"].Value, CultureInfo.InvariantCulture), warm);
+                                double.Parse(match.Groups["enqueue"].Value, CultureInfo.InvariantCulture), warm, serverMicros, workerMicros);
                             samples.Add(sample);
-                            Console.WriteLine($"  round {round} c={c,-3} {system,-16} {(warm ? "last" : "first"),-6} drain {sample.DrainPerSecond,8:0} jobs/s   enqueue {sample.EnqueuePerSecond,8:0} jobs/s");
+                            Console.WriteLine($"  round {round} c={c,-3} {system,-16} {(warm ? "last" : "first"),-6} drain {sample.DrainPerSecond,8:0} jobs/s   enqueue {sample.EnqueuePerSecond,8:0} jobs/s   CPU a job: server {serverMicros,5:0.0} µs, worker {workerMicros,5:0.0} µs");
                         }
                         await DropDatabaseAsync(database, fresh);
                     }
@@ -132,7 +141,7 @@ internal static partial class Compare
     {
         Console.WriteLine();
         Console.WriteLine(drain == "first" ? "The first drain in a fresh process:" : $"The last of {Drains} drains in the same process (the JIT has warmed up):");
-        Console.WriteLine($"{"concurrency",-12} {"system",-16} {"drain jobs/s: median (min-max)",-34} {"conveyor / it",-14} {"bulk enqueue jobs/s",-20}");
+        Console.WriteLine($"{"concurrency",-12} {"system",-16} {"drain jobs/s: median (min-max)",-34} {"conveyor / it",-14} {"bulk enqueue jobs/s",-20} {"CPU µs a job: server + worker",-30}");
         var rows = new List<object>();
         foreach (var c in concurrencies)
         {
@@ -144,12 +153,16 @@ internal static partial class Compare
                 var median = Median(mine.Select(s => s.DrainPerSecond));
                 var enqueue = Median(mine.Select(s => s.EnqueuePerSecond));
                 var ratio = system == "conveyor" ? "" : $"{conveyor / median:0.00}x";
-                Console.WriteLine($"{c,-12} {system,-16} {$"{median:0} ({mine.Min(s => s.DrainPerSecond):0}-{mine.Max(s => s.DrainPerSecond):0})",-34} {ratio,-14} {enqueue:0}");
+                // The whole process's CPU (all its enqueues and drains), the same in both tables.
+                var serverMicros = mine.All(s => s.ServerMicros is not null) ? Median(mine.Select(s => s.ServerMicros!.Value)) : (double?)null;
+                var workerMicros = Median(mine.Select(s => s.WorkerMicros));
+                Console.WriteLine($"{c,-12} {system,-16} {$"{median:0} ({mine.Min(s => s.DrainPerSecond):0}-{mine.Max(s => s.DrainPerSecond):0})",-34} {ratio,-14} {enqueue,-20:0} {(serverMicros is null ? "-" : $"{serverMicros:0.0}")} + {workerMicros:0.0}");
                 rows.Add(new
                 {
                     concurrency = c, system, drain_median = Math.Round(median), drain_min = mine.Min(s => s.DrainPerSecond), drain_max = mine.Max(s => s.DrainPerSecond),
                     enqueue_median = Math.Round(enqueue), conveyor_drain_ratio = system == "conveyor" ? (double?)null : Math.Round(conveyor / median, 2),
                     conveyor_enqueue_ratio = system == "conveyor" ? (double?)null : Math.Round(conveyorEnqueue / enqueue, 2),
+                    server_cpu_us_per_job = serverMicros is null ? (double?)null : Math.Round(serverMicros.Value, 1), worker_cpu_us_per_job = Math.Round(workerMicros, 1),
                 });
             }
         }

@@ -193,15 +193,31 @@ internal sealed class Producer(
 
     private async Task RunSafelyAsync(ClaimedJob job)
     {
-        try
+        while (true)
         {
-            await executor.RunAsync(job);
+            try
+            {
+                await executor.RunAsync(job);
+            }
+            catch (Exception ex)
+            {
+                logger.LogError(ex, "Executor failed on job {JobId}; it will be rescued when its lease expires", job.Id);
+            }
+            // Its slot is free: the next buffered job takes it in this same task, not in a new one through the thread pool
+            // (bench drain --store postgres --concurrency 24 --runs 8, three pairs: the worker's user CPU 4.77-4.83 s ->
+            // 4.62-4.65 s, drain medians 28,741-30,637 -> 30,556-31,293 jobs/s).
+            if (_stopped || buffer.Count == 0 || !running.TryReserveOne(settings.Concurrency))
+                break;
+            if (!buffer.TryTake(out var next))
+            {
+                running.Release(1);
+                break;
+            }
+            if (buffer.Count <= Volatile.Read(ref _refillAt))
+                _refill.Set();
+            job = next;
         }
-        catch (Exception ex)
-        {
-            logger.LogError(ex, "Executor failed on job {JobId}; it will be rescued when its lease expires", job.Id);
-        }
-        // Its slot is free: the next buffered job takes it at once, or, with nothing buffered, the producer claims for it.
+        // With nothing buffered, the producer claims for the free slot.
         if (buffer.Count == 0)
             _refill.Set();
         else

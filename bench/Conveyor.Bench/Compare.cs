@@ -25,7 +25,8 @@ internal static partial class Compare
 
     /// <param name="ServerMicros">The database cluster's CPU per job over the whole process (its enqueues and drains); null
     /// when the server is not this machine's own cluster.</param>
-    /// <param name="WorkerMicros">The rest of the machine's CPU per job over the same time: the worker's process.</param>
+    /// <param name="WorkerMicros">The rest of the machine's CPU per job over the same time: the worker's process (with
+    /// <c>--database</c> on this machine, the server's too, as the cluster is then not told apart).</param>
     private sealed record Sample(string System, int Concurrency, int Round, double DrainPerSecond, double EnqueuePerSecond, bool Warm,
         double? ServerMicros, double WorkerMicros);
 

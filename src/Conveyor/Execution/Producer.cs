@@ -120,17 +120,27 @@ internal sealed class Producer(
     /// </summary>
     private void Pump()
     {
-        while (!_stopped && buffer.Count > 0 && running.TryReserveOne(settings.Concurrency))
-        {
-            if (!buffer.TryTake(out var job))
-            {
-                running.Release(1); // a cancel or a lost lease took the last one out meanwhile
-                return;
-            }
-            if (buffer.Count <= Volatile.Read(ref _refillAt))
-                _refill.Set();
+        while (TryTakeNext(out var job))
             _ = Task.Run(() => RunSafelyAsync(job), CancellationToken.None);
+    }
+
+    /// <summary>
+    /// The next buffered job, with a slot reserved for it, or false when the worker is stopping, the buffer is empty or
+    /// every slot is taken. Taking one down to the refill mark asks the producer for more.
+    /// </summary>
+    private bool TryTakeNext(out ClaimedJob job)
+    {
+        job = null!;
+        if (_stopped || buffer.Count == 0 || !running.TryReserveOne(settings.Concurrency))
+            return false;
+        if (!buffer.TryTake(out job))
+        {
+            running.Release(1); // a cancel or a lost lease took the last one out meanwhile
+            return false;
         }
+        if (buffer.Count <= Volatile.Read(ref _refillAt))
+            _refill.Set();
+        return true;
     }
 
     private async Task<int> ClaimAsync(int want)
@@ -206,15 +216,8 @@ internal sealed class Producer(
             // Its slot is free: the next buffered job takes it in this same task, not in a new one through the thread pool
             // (bench drain --store postgres --concurrency 24 --runs 8, three pairs: the worker's user CPU 4.77-4.83 s ->
             // 4.62-4.65 s, drain medians 28,741-30,637 -> 30,556-31,293 jobs/s).
-            if (_stopped || buffer.Count == 0 || !running.TryReserveOne(settings.Concurrency))
+            if (!TryTakeNext(out var next))
                 break;
-            if (!buffer.TryTake(out var next))
-            {
-                running.Release(1);
-                break;
-            }
-            if (buffer.Count <= Volatile.Read(ref _refillAt))
-                _refill.Set();
             job = next;
         }
         // With nothing buffered, the producer claims for the free slot.

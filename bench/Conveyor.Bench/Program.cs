@@ -24,6 +24,7 @@ if (args.Length > 0 && args[0] == "compare")
     return;
 }
 var settings = BenchSettings.Parse(args);
+using var allocations = settings.AllocationProfile ? new AllocationProfile() : null;
 Console.WriteLine($"conveyor bench: {settings}  (machine: {Environment.ProcessorCount} cores, .NET {Environment.Version})");
 if (settings.Mode == "processes")
 {
@@ -46,7 +47,10 @@ for (var run = 1; run <= settings.Runs; run++)
         await Memory.RunAsync(store, settings);
     else
         await Drain.RunAsync(store, settings);
+    if (run == 1)
+        allocations?.Reset();
 }
+allocations?.Print();
 
 namespace Conveyor.Bench
 {
@@ -54,6 +58,9 @@ namespace Conveyor.Bench
     {
         /// <summary>A concurrency limit set on the drained queue (--limit), or null.</summary>
         public int? Limit { get; init; }
+
+        /// <summary>--alloc-profile: print what the runs allocated, by type (<see cref="Bench.AllocationProfile"/>).</summary>
+        public bool AllocationProfile { get; init; }
 
         /// <summary>How long each job of the sleepy scenario sleeps (--sleep-ms, default 50).</summary>
         public int SleepMs { get; init; } = 50;
@@ -84,6 +91,7 @@ namespace Conveyor.Bench
                 SleepMs = int.Parse(Value("--sleep-ms", "50")),
                 ProcessCounts = [.. Value("--processes", "1,2").Split(',').Select(int.Parse)],
                 ClaimAhead = Value("--claim-ahead", "") is { Length: > 0 } ahead ? int.Parse(ahead) : null,
+                AllocationProfile = args.Contains("--alloc-profile"),
             };
         }
 

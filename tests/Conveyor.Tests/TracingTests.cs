@@ -74,6 +74,18 @@ public sealed class TracingTests : IDisposable
         Assert.Null(unheard.StartEnqueue([new JobInsertRow("k", "q", "{}", 0, 1)]));
     }
 
+    [Fact]
+    public void An_outcome_is_named_as_the_metrics_label_it_and_every_reason_has_a_snake_case_name()
+    {
+        var attempt = _tracing.StartAttempt(Job(null), link: false)!;
+        ConveyorTracing.End(attempt, AttemptOutcome.HandedBack(new JobLease(7, 2), "w"));
+        Assert.Equal("handed_back", (string?)attempt.GetTagItem("conveyor.outcome"));
+        var names = Enum.GetValues<OutcomeReason>().Select(r => r.ToName()).ToList();
+        Assert.Equal(names.Count, names.Distinct().Count());
+        Assert.All(names, n => Assert.Matches("^[a-z]+(_[a-z]+)*$", n));
+        Assert.Contains("timed_out", names);
+    }
+
     public void Dispose()
     {
         _listener.Dispose();

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using Conveyor.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -21,17 +22,24 @@ internal sealed class Executor(
 {
     private const int MaxStackLength = 4000;
     private readonly ILogger _logger = loggerFactory.CreateLogger("Conveyor.Executor");
+    // Per job, nothing that could be made once is made again: the handlers' loggers (one per kind), and the delegates below
+    // (set on first use). The allocation profile of a no-op drain showed these among its larger items.
+    private readonly ConcurrentDictionary<string, ILogger> _kindLoggers = new(StringComparer.Ordinal);
+    private Func<AttemptOutcome, Task>? _toCompleter;
+    private DependencyReader? _readDependencies;
 
     /// <summary>Runs the attempt in the slot the producer reserved for it, and frees the slot when done.</summary>
-    public Task RunAsync(ClaimedJob job) => AttemptAsync(job, async outcome =>
+    public Task RunAsync(ClaimedJob job) => AttemptAsync(job, _toCompleter ??= ToCompleterAsync);
+
+    private async Task ToCompleterAsync(AttemptOutcome outcome)
     {
         if (!await completer.TryAddAsync(outcome))
         {
             // A handler that ignored cancellation returned after shutdown handed its job back: the job is
             // queued again (or will be rescued), so this late outcome has nowhere to go and is dropped.
-            _logger.LogWarning("Job {JobId}: outcome {Reason} arrived after shutdown; the job was already handed back", job.Id, outcome.Reason);
+            _logger.LogWarning("Job {JobId}: outcome {Reason} arrived after shutdown; the job was already handed back", outcome.Id, outcome.Reason);
         }
-    });
+    }
 
     /// <summary>
     /// Runs one attempt to its outcome (with its final progress) and hands it to <paramref name="deliver"/> — the worker's
@@ -53,12 +61,11 @@ internal sealed class Executor(
         try
         {
             var (outcome, exception) = await ExecuteAsync(attempt);
-            outcome = outcome with { Kind = job.Kind };
             metrics?.Ran(job, outcome.Reason, time.GetElapsedTime(started));
             Telemetry.ConveyorTracing.End(span, outcome);
             span = null;
             progress.Close();
-            outcome = outcome with { Progress = progress.Latest };
+            outcome = outcome with { Kind = job.Kind, Progress = progress.Latest };
             await deliver(outcome);
             return (outcome, exception);
         }
@@ -69,7 +76,7 @@ internal sealed class Executor(
         }
     }
 
-    private async Task<(AttemptOutcome, Exception?)> ExecuteAsync(RunningJob attempt)
+    private async ValueTask<(AttemptOutcome, Exception?)> ExecuteAsync(RunningJob attempt)
     {
         var job = attempt.Job;
         if (!kinds.TryGet(job.Kind, out var registration))
@@ -82,11 +89,11 @@ internal sealed class Executor(
         var timeout = job.Timeout ?? registration.Options.Timeout;
         using var timer = timeout is { } t ? time.CreateTimer(_ => attempt.Cancel(CancelReason.Timeout), null, t, Timeout.InfiniteTimeSpan) : null;
         var info = new JobAttemptInfo(job.Id, job.Kind, job.Queue, job.Attempt, job.MaxAttempts, job.CreatedAt, job.BatchId, settings.WorkerId);
-        var logger = loggerFactory.CreateLogger($"Conveyor.Jobs.{job.Kind}");
+        var logger = _kindLoggers.GetOrAdd(job.Kind, static (kind, factory) => factory.CreateLogger($"Conveyor.Jobs.{kind}"), loggerFactory);
         try
         {
             await using var scope = services.CreateAsyncScope();
-            var result = await registration.Invoke(scope.ServiceProvider, job.Args, info, logger, attempt.Progress, ReadDependenciesAsync, attempt.Token);
+            var result = await registration.Invoke(scope.ServiceProvider, job.Args, info, logger, attempt.Progress, _readDependencies ??= ReadDependenciesAsync, attempt.Token);
             return (FromResult(job, result), null);
         }
         catch (Exception ex)

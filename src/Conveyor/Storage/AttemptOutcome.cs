@@ -23,6 +23,24 @@ public enum OutcomeReason
     TimedOut,
 }
 
+/// <summary>The reasons' names in telemetry (metric labels, span tags): snake_case, written once, allocated never.</summary>
+internal static class OutcomeReasonNames
+{
+    public static string ToName(this OutcomeReason reason) => reason switch
+    {
+        OutcomeReason.Completed => "completed",
+        OutcomeReason.Retried => "retried",
+        OutcomeReason.Failed => "failed",
+        OutcomeReason.Discarded => "discarded",
+        OutcomeReason.Snoozed => "snoozed",
+        OutcomeReason.Cancelled => "cancelled",
+        OutcomeReason.HandedBack => "handed_back",
+        OutcomeReason.Rescued => "rescued",
+        OutcomeReason.TimedOut => "timed_out",
+        _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, null),
+    };
+}
+
 /// <summary>
 /// How one attempt ended, fenced by (Id, Attempt, WorkerId), as one value for the completer to write. Made only by
 /// the constructors below (River's JobSetState* are the model), so the state each reason leads to lives in one place.

@@ -18,6 +18,7 @@ internal sealed class ConveyorMetrics : IDisposable
 
     private readonly Meter _meter;
     private readonly Counter<long> _enqueued, _started, _completed, _failed, _retried, _rescued, _cancelled, _snoozed, _handedBack, _rejected;
+    private readonly Counter<long>[] _outcomeCounters;
     private readonly Histogram<double> _runDuration, _waitDuration;
     private readonly ObservableGauge<long> _queueJobs;
     private readonly ObservableGauge<double> _oldestAge;
@@ -41,7 +42,8 @@ internal sealed class ConveyorMetrics : IDisposable
             "Outcomes refused by the store: the worker no longer held the job (rescued or cancelled meanwhile).");
         // Every counter exists from the start (a zero without labels), so that a dashboard's query of one that has not
         // counted yet shows 0 rather than no data: Prometheus' advice for series known in advance.
-        foreach (var counter in new[] { _enqueued, _started, _completed, _failed, _retried, _rescued, _cancelled, _snoozed, _handedBack, _rejected })
+        _outcomeCounters = [_completed, _failed, _retried, _rescued, _cancelled, _snoozed, _handedBack, _rejected];
+        foreach (var counter in (Counter<long>[])[_enqueued, _started, .. _outcomeCounters])
             counter.Add(0);
         var buckets = new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets };
         _runDuration = _meter.CreateHistogram("conveyor.job.run.duration", "s", "How long attempts ran, by outcome.", advice: buckets);
@@ -68,6 +70,10 @@ internal sealed class ConveyorMetrics : IDisposable
     /// <summary>An attempt starts: counted, and its wait since it could first run.</summary>
     public void Started(ClaimedJob job, DateTimeOffset now)
     {
+        // Nobody listening (no exporter, no MeterListener): no tags built, nothing computed, for each of thousands of jobs a
+        // second.
+        if (!_started.Enabled && !_waitDuration.Enabled)
+            return;
         var tags = Tags(job.Queue, job.Kind);
         _started.Add(1, tags);
         if (job.RunAt is { } eligible)
@@ -76,20 +82,24 @@ internal sealed class ConveyorMetrics : IDisposable
 
     public void Ran(ClaimedJob job, OutcomeReason reason, TimeSpan duration)
     {
+        if (!_runDuration.Enabled)
+            return;
         var tags = Tags(job.Queue, job.Kind);
-        tags.Add("outcome", Name(reason));
+        tags.Add("outcome", reason.ToName());
         _runDuration.Record(duration.TotalSeconds, tags);
     }
 
     /// <summary>Counts what the store applied (by the state each outcome led to) and what it refused.</summary>
     public void Applied(IReadOnlyList<AttemptOutcome> submitted, IReadOnlyList<AppliedOutcome> applied)
     {
+        if (!_outcomeCounters.Any(c => c.Enabled))
+            return;
         var byId = applied.ToDictionary(a => a.Id);
         foreach (var outcome in submitted)
         {
             if (!byId.TryGetValue(outcome.Id, out var result))
             {
-                _rejected.Add(1, Tags("", outcome.Kind ?? "", ("reason", Name(outcome.Reason))));
+                _rejected.Add(1, Tags("", outcome.Kind ?? "", ("reason", outcome.Reason.ToName())));
                 continue;
             }
             var tags = Tags(result.Queue, outcome.Kind ?? "");
@@ -130,13 +140,6 @@ internal sealed class ConveyorMetrics : IDisposable
             tags.Add(e.Key, e.Value);
         return tags;
     }
-
-    private static string Name(OutcomeReason reason) => reason switch
-    {
-        OutcomeReason.HandedBack => "handed_back",
-        OutcomeReason.TimedOut => "timed_out",
-        _ => reason.ToString().ToLowerInvariant(),
-    };
 
     public void Dispose() => _meter.Dispose();
 

@@ -83,7 +83,7 @@ internal sealed class ConveyorTracing : IDisposable
     {
         if (activity is null)
             return;
-        activity.SetTag("conveyor.outcome", outcome.Reason.ToString().ToLowerInvariant());
+        activity.SetTag("conveyor.outcome", outcome.Reason.ToName());
         if (outcome.Reason is not (OutcomeReason.Completed or OutcomeReason.Snoozed or OutcomeReason.HandedBack))
             activity.SetStatus(ActivityStatusCode.Error, outcome.Error?.Message);
         activity.Dispose();

@@ -11,7 +11,11 @@ namespace Conveyor.Telemetry;
 /// </summary>
 internal sealed class JobLogScope(ClaimedJob job, string workerId, Activity? span) : IReadOnlyList<KeyValuePair<string, object?>>
 {
-    private readonly KeyValuePair<string, object?>[] _values =
+    // Built when a logger provider first reads the scope, not for every attempt: most attempts log nothing, and the values
+    // (boxed ids, a parsed trace id) were among the larger items of a no-op drain's allocation profile.
+    private KeyValuePair<string, object?>[]? _values;
+
+    private KeyValuePair<string, object?>[] Values => LazyInitializer.EnsureInitialized(ref _values, () =>
     [
         new("JobId", job.Id),
         new("Kind", job.Kind),
@@ -20,13 +24,13 @@ internal sealed class JobLogScope(ClaimedJob job, string workerId, Activity? spa
         new("WorkerId", workerId),
         new("TraceId", span?.TraceId.ToHexString()
             ?? (ActivityContext.TryParse(job.TraceParent, null, out var stored) ? stored.TraceId.ToHexString() : null)),
-    ];
+    ]);
 
-    public KeyValuePair<string, object?> this[int index] => _values[index];
+    public KeyValuePair<string, object?> this[int index] => Values[index];
 
-    public int Count => _values.Length;
+    public int Count => 6;
 
-    public IEnumerator<KeyValuePair<string, object?>> GetEnumerator() => ((IEnumerable<KeyValuePair<string, object?>>)_values).GetEnumerator();
+    public IEnumerator<KeyValuePair<string, object?>> GetEnumerator() => ((IEnumerable<KeyValuePair<string, object?>>)Values).GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 

@@ -68,6 +68,10 @@ internal abstract class SqlDialect : IAsyncDisposable
     /// <summary>Binds the claim's queues and returns the claim statement for them (it may read on <paramref name="connection"/> to choose).</summary>
     public abstract Task<string> ClaimSqlAsync(DbConnection connection, DbCommand command, IReadOnlyList<string> queues, CancellationToken ct);
 
+    /// <summary>Binds job_heartbeat.sql's leases (by default one JSON array, <c>@leases</c>).</summary>
+    public virtual void BindLeases(DbCommand command, IReadOnlyList<JobLease> leases) =>
+        command.With("leases", JsonParameters.Leases(leases));
+
     /// <summary>Binds job_apply_outcomes.sql's outcomes (by default one JSON array, <c>@outcomes</c>).</summary>
     public virtual void BindOutcomes(DbCommand command, IReadOnlyList<AttemptOutcome> outcomes) =>
         command.With("outcomes", JsonParameters.Outcomes(outcomes));

@@ -181,7 +181,8 @@ public abstract partial class SqlStore : IConveyorStore
             return new JobHeartbeatResult([], []);
         await using var session = await WriteAsync(ct);
         await using var command = Command(session, "job_heartbeat", p.Now)
-            .With("worker_id", p.WorkerId).WithSeconds("lease", p.Lease).With("leases", JsonParameters.Leases(p.Jobs));
+            .With("worker_id", p.WorkerId).WithSeconds("lease", p.Lease);
+        _dialect.BindLeases(command, p.Jobs);
         var held = await ReadAllAsync(command, r => (Lease: new JobLease(r.Long("id"), r.Int("attempt")), Cancel: r.Bool("cancel_requested")), ct);
         await session.CommitAsync(ct);
         var heldSet = held.Select(h => h.Lease).ToHashSet();

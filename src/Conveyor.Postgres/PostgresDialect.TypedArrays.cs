@@ -5,8 +5,17 @@ using Npgsql;
 
 namespace Conveyor.Postgres;
 
+// Batches bound as one typed array per column, which the statements walk in step with unnest.
 internal sealed partial class PostgresDialect
 {
+    /// <summary>job_heartbeat.sql's leases as two typed arrays, ids and attempts, walked in step by unnest.</summary>
+    public override void BindLeases(DbCommand command, IReadOnlyList<JobLease> leases)
+    {
+        var parameters = ((NpgsqlCommand)command).Parameters;
+        parameters.Add(new NpgsqlParameter<long[]>("ids", [.. leases.Select(l => l.Id)]));
+        parameters.Add(new NpgsqlParameter<int[]>("attempts", [.. leases.Select(l => l.Attempt)]));
+    }
+
     /// <summary>
     /// job_apply_outcomes.sql's outcomes as one typed array per column (<see cref="OutcomeRow"/>), sent in PostgreSQL's
     /// binary format: the server reads them without parsing a JSON document (the figure that decided it is in the SQL file).

@@ -28,7 +28,7 @@ internal sealed class JobLogScope(ClaimedJob job, string workerId, Activity? spa
 
     public KeyValuePair<string, object?> this[int index] => Values[index];
 
-    public int Count => 6;
+    public int Count => Values.Length;
 
     public IEnumerator<KeyValuePair<string, object?>> GetEnumerator() => ((IEnumerable<KeyValuePair<string, object?>>)Values).GetEnumerator();
 

@@ -64,6 +64,80 @@ public sealed class ProgressAndCompleterTests
         Assert.Equal(1, rig.Completer.Written);
     }
 
+    // When outcomes pile up, a second batch is written while the first is in flight (the database gets a second backend),
+    // never a third; a backlog smaller than a batch waits for the write in flight as before.
+    [Fact]
+    public async Task A_backlog_of_outcomes_is_written_two_batches_at_a_time_and_never_three()
+    {
+        var time = new FakeTimeProvider(EngineRig.Start);
+        var store = new GatedOutcomeStore(new InMemoryJobStore(time));
+        var settings = new WorkerSettings("w1", ["default"], Concurrency: 4, Lease: TimeSpan.FromSeconds(30),
+            HeartbeatInterval: TimeSpan.FromSeconds(1), PollInterval: TimeSpan.FromSeconds(1), ProgressInterval: TimeSpan.FromMilliseconds(250),
+            CompleterWindow: TimeSpan.Zero, CompleterBatchSize: 10, ShutdownTimeout: TimeSpan.FromSeconds(5), Drain: null, ClaimAhead: 0);
+        var completer = new Completer(store, settings, time, NullLogger.Instance);
+        for (var i = 0; i < 35; i++)
+        {
+            var claimed = store.Inner.ClaimAs(store.Inner.Add("k").Id, "w1", TimeSpan.FromSeconds(30));
+            Assert.True(await completer.TryAddAsync(AttemptOutcome.Completed(claimed.Lease, "w1", null)));
+        }
+
+        completer.Start();
+        await Eventually.That(() => store.InFlight == 2, "a second batch started while the first was in flight");
+        store.Release(); // batches 1 and 2 land; 3 starts, and the 5 left behind it are less than a batch: they wait
+        await Eventually.That(() => store.Started == 3, "the third batch in flight");
+        store.Release();
+        await Eventually.That(() => store.Started == 4, "the last 5 in flight");
+        store.Release();
+        await completer.StopAsync();
+        // How many writes were in flight as each one started (itself included): never three, and the short last batch
+        // waited for the one before it.
+        Assert.Equal([1, 2, 1, 1], store.InFlightAtStart);
+        Assert.Equal(35, completer.Written);
+    }
+
+    /// <summary>Holds every outcome write until released, counting how many are in flight at once.</summary>
+    private sealed class GatedOutcomeStore(InMemoryJobStore inner) : IJobExecutionStore
+    {
+        private readonly object _lock = new();
+        private TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _inFlight;
+
+        public InMemoryJobStore Inner => inner;
+        public int InFlight => Volatile.Read(ref _inFlight);
+        public List<int> InFlightAtStart { get; } = [];
+        public int Started { get { lock (_lock) return InFlightAtStart.Count; } }
+
+        public void Release()
+        {
+            lock (_lock)
+            {
+                var opened = _gate;
+                _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+                opened.SetResult();
+            }
+        }
+
+        public async Task<IReadOnlyList<AppliedOutcome>> JobApplyOutcomesAsync(JobApplyOutcomesParams p, CancellationToken ct)
+        {
+            Task gate;
+            lock (_lock)
+            {
+                InFlightAtStart.Add(Interlocked.Increment(ref _inFlight));
+                gate = _gate.Task;
+            }
+            await gate;
+            var applied = await inner.JobApplyOutcomesAsync(p, ct);
+            Interlocked.Decrement(ref _inFlight);
+            return applied;
+        }
+
+        public Task<IReadOnlyList<JobInsertResult>> JobInsertManyAsync(JobInsertManyParams p, CancellationToken ct) => inner.JobInsertManyAsync(p, ct);
+        public Task<bool> BatchCreateAsync(BatchCreateParams p, CancellationToken ct) => inner.BatchCreateAsync(p, ct);
+        public Task<IReadOnlyList<ClaimedJob>> JobClaimAsync(JobClaimParams p, CancellationToken ct) => inner.JobClaimAsync(p, ct);
+        public Task<JobHeartbeatResult> JobHeartbeatAsync(JobHeartbeatParams p, CancellationToken ct) => inner.JobHeartbeatAsync(p, ct);
+        public Task<bool> JobProgressAsync(JobProgressParams p, CancellationToken ct) => inner.JobProgressAsync(p, ct);
+    }
+
     [Fact]
     public async Task A_late_outcome_for_a_job_held_by_someone_else_is_counted_as_rejected()
     {

@@ -97,8 +97,8 @@ internal static partial class Compare
                         var server = after.Server - before.Server;
                         var (serverMicros, workerMicros) = (server * 1e6 / processed, (after.Machine - before.Machine - (server ?? 0)) * 1e6 / processed);
                         // graphile-worker and Conveyor drain four times in one process: the first drain pays for the JIT (V8's,
-                        // .NET's: see BENCHMARKS.md), the last is what a worker that has been up a while does. Hangfire drains once (its rate is its database round trips', and the
-                        // one figure stands in both tables).
+                        // .NET's: see BENCHMARKS.md), the last is what a worker that has been up a while does. Hangfire drains
+                        // once (its rate is its database round trips', and the one figure stands in both tables).
                         var matches = DrainLine().Matches(output);
                         if (matches.Count == 0)
                             throw new InvalidOperationException($"{system} printed no drain figure:\n{output}");

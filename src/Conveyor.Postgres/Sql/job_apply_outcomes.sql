@@ -6,8 +6,9 @@
 -- Lock order: the update walks the outcomes in the order given (the store sorts them by id), each finding its row by a
 -- primary key probe or, as the planner often prefers during a drain, in a hash of the running jobs built before the walk
 -- (the outcomes stay the outer, ordered side); either way it locks rows in id order, as the bulk actions and the
--- dependency mark lock theirs; a heartbeat never waits (job_heartbeat.sql). A heartbeat that waited, with its own order, deadlocked with this statement (46 times in a few
--- sleepy drains of 1,000 slots, each broken after a second by failing one of them). A separate pass locking the rows in
+-- dependency mark lock theirs; a heartbeat never waits (job_heartbeat.sql). A heartbeat that waited, with its own
+-- order, deadlocked with this statement (46 times in a few sleepy drains of 1,000 slots, each broken after a second by
+-- failing one of them). A separate pass locking the rows in
 -- id order first also prevented it, but cost 40 % more time on this statement (15 -> 21 ms a batch of 1,000). Were the
 -- planner to hash the outcomes and walk the jobs instead (not seen), rows would lock in table order, and a rare deadlock
 -- with a bulk cancel or retry would be broken by PostgreSQL after a second, the completer writing its batch again.

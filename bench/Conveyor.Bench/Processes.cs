@@ -22,8 +22,8 @@ internal static class Processes
         var results = new List<(int Processes, double Rate)>();
         foreach (var count in settings.ProcessCounts)
         {
-            var (store, database, schema) = await BenchStores.CreateAsync(settings.Store);
-            await using var _ = store;
+            await using var bench = await BenchStores.CreateAsync(settings.Store);
+            var (store, database, schema) = bench;
             await store.MigrateAsync(default);
             await using (var client = new ConveyorTestHost(store, o => o.RunWorkers = false))
             {

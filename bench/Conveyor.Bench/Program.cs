@@ -7,6 +7,7 @@ using Conveyor.Storage;
 using Conveyor.Testing;
 using Conveyor.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 
 // Conveyor's benchmark harness. Examples:
 //   dotnet run -c Release --project bench/Conveyor.Bench -- drain   --store sqlite   --jobs 20000 --concurrency 32
@@ -34,8 +35,8 @@ if (settings.Mode == "processes")
 }
 for (var run = 1; run <= settings.Runs; run++)
 {
-    var (store, database, schema) = await BenchStores.CreateAsync(settings.Store);
-    await using var _ = store;
+    await using var bench = await BenchStores.CreateAsync(settings.Store);
+    var (store, database, schema) = bench;
     await store.MigrateAsync(default);
     if (settings.Mode == "latency" && settings.CrossProcess)
         await Latency.RunCrossProcessAsync(store, database, schema, settings);
@@ -104,18 +105,40 @@ namespace Conveyor.Bench
 
     internal static class BenchStores
     {
-        /// <returns>The store, its --database value, and its PostgreSQL schema (null for SQLite).</returns>
-        public static async Task<(IConveyorStore Store, string Database, string? Schema)> CreateAsync(string store)
+        /// <returns>The store, its --database value, and its PostgreSQL schema (null for SQLite); disposing it removes
+        /// what the run made (a run's schema in a database of yours, the SQLite file's folder).</returns>
+        public static async Task<BenchStore> CreateAsync(string store)
         {
             if (store == "sqlite")
             {
                 var path = Path.Combine(Path.GetTempPath(), $"conveyor-bench-{Guid.NewGuid():N}", "bench.db");
-                return (new SqliteStore(path), path, null);
+                return new BenchStore(new SqliteStore(path), path, null);
             }
             var connection = Environment.GetEnvironmentVariable("CONVEYOR_BENCH_POSTGRES")
                 ?? await (await PostgresServer.GetAsync()).CreateDatabaseAsync("bench");
             var schema = "b_" + Guid.NewGuid().ToString("N")[..10];
-            return (new PostgresStore(connection, new PostgresStoreOptions { Schema = schema }), connection, schema);
+            return new BenchStore(new PostgresStore(connection, new PostgresStoreOptions { Schema = schema }), connection, schema);
+        }
+    }
+
+    /// <summary>One run's store. Dropping the schema matters with CONVEYOR_BENCH_POSTGRES: a thousand runs left behind had
+    /// filled 15 GB of the bench database (and the disk under it).</summary>
+    internal sealed record BenchStore(IConveyorStore Store, string Database, string? Schema) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Store.DisposeAsync();
+            if (Schema is null)
+            {
+                var folder = Path.GetDirectoryName(Database)!;
+                if (Directory.Exists(folder))
+                    Directory.Delete(folder, recursive: true);
+                return;
+            }
+            await using var connection = new NpgsqlConnection(Database);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand($"DROP SCHEMA IF EXISTS \"{Schema}\" CASCADE", connection);
+            await command.ExecuteNonQueryAsync();
         }
     }
 

@@ -198,8 +198,9 @@ namespace Conveyor.Bench
     {
         public static async Task RunAsync(IConveyorStore store, BenchSettings settings)
         {
-            // --limit N: the queue gets a concurrency limit, to measure what a limit costs the claim (N at or above the
-            // concurrency: a limit that never binds, whose cost is its lock and its count).
+            // --limit N: the queue gets a concurrency limit, to measure what a limit costs the claim. A limit never binds
+            // only when N is above everything the worker leases at once: its slots, its claim-ahead buffer (up to 1,500)
+            // and the ended jobs whose outcomes are not yet written (up to two batches of 1,000); --limit 5000 at 24 slots.
             if (settings.Limit is { } limit)
                 await store.QueueLimitsAsync(new QueueLimitsParams("default", new QueueLimits(Concurrency: limit)), default);
 

@@ -167,11 +167,10 @@ internal sealed class SqliteDialect : SqlDialect
         return conditions.Count == 0 ? "1 = 1" : "(" + string.Join(" AND ", conditions) + ")";
     }
 
-    /// <summary>One ready-set subquery per queue (job_claim_ready.sql), joined by UNION ALL.</summary>
     /// <summary>
-    /// Reads which queues have limits inside the claim's write transaction (exact: no other process writes meanwhile), then
-    /// puts the limits into job_claim.sql only where they apply: a claim with no limited queue is the statement from before
-    /// limits.
+    /// One ready-set subquery per queue (job_claim_ready.sql), joined by UNION ALL. Reads which queues have limits inside the
+    /// claim's write transaction (exact: no other process writes meanwhile), then puts the limits into job_claim.sql only
+    /// where they apply: a claim with no limited queue is the statement from before limits.
     /// </summary>
     public override async Task<string> ClaimSqlAsync(DbConnection connection, DbCommand command, IReadOnlyList<string> queues, CancellationToken ct)
     {

@@ -67,6 +67,26 @@ public abstract class QueueLimitsConformance<TFactory> : StoreConformance<TFacto
     }
 
     [StoreFact]
+    public async Task Jobs_claimed_ahead_leave_a_limits_last_places_to_other_workers_free_slots()
+    {
+        await InsertManyAsync(30);
+        var others = await InsertManyAsync(30, queue: "other");
+        await LimitAsync("default", new QueueLimits(Concurrency: 10));
+        // Workers of 4 slots, all free, each asking for 20 more to buffer. The first gets its 4 and, of the 6 places left,
+        // the 2 beyond the 4 it reserves; the second's free slots get the last 4, its buffer none; the third gets nothing.
+        JobClaimParams Ask(string worker, IReadOnlyList<string> queues) => new(worker, queues, 24, Lease, T0, Ahead: 20, Reserve: 4);
+        Assert.Equal(6, (await Store.JobClaimAsync(Ask("w1", ["default"]), default)).Count);
+        Assert.Equal(4, (await Store.JobClaimAsync(Ask("w2", ["default"]), default)).Count);
+        Assert.Empty(await Store.JobClaimAsync(Ask("w3", ["default"]), default));
+        Assert.Equal(10, (await StatsAsync("default", T0)).Count(JobState.Running));
+
+        // A queue without a limit fills the buffer: with the limited one full, all 24 come from it.
+        var mixed = await Store.JobClaimAsync(Ask("w4", ["default", "other"]), default);
+        Assert.Equal(24, mixed.Count);
+        Assert.All(mixed, j => Assert.Contains(j.Id, others));
+    }
+
+    [StoreFact]
     public async Task Concurrent_claims_never_exceed_the_limit()
     {
         await InsertManyAsync(60);

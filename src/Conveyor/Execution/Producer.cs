@@ -61,7 +61,7 @@ internal sealed class Producer(
                     }
 
                     WorkAvailable.Reset();
-                    var claimed = await ClaimAsync(want);
+                    var claimed = await ClaimAsync(want, Math.Max(0, want - free));
                     if (settings.Drain is { } drain)
                     {
                         drain.OnClaimed(claimed);
@@ -143,38 +143,44 @@ internal sealed class Producer(
         return true;
     }
 
-    private async Task<int> ClaimAsync(int want)
+    /// <param name="want">How many to claim.</param>
+    /// <param name="ahead">How many of them are for the buffer rather than free slots (a limited queue gives those only from
+    /// places beyond this worker's slot count: <see cref="JobClaimParams.Reserve"/>).</param>
+    private async Task<int> ClaimAsync(int want, int ahead)
     {
         // Not cancelled by stopping: a claim that committed must reach the buffer, not vanish with a cancelled read.
-        var jobs = settings.Plan?.Tiers is { } tiers ? await ClaimByTiersAsync(tiers, want) : await ClaimFromAsync(settings.Queues, want);
+        var jobs = settings.Plan?.Tiers is { } tiers ? await ClaimByTiersAsync(tiers, want, ahead) : await ClaimFromAsync(settings.Queues, want, ahead);
         buffer.AddRange(jobs);
         Pump();
         return jobs.Count;
     }
 
-    private Task<IReadOnlyList<ClaimedJob>> ClaimFromAsync(IReadOnlyList<string> queues, int max) =>
-        store.JobClaimAsync(new JobClaimParams(settings.WorkerId, queues, max, settings.Lease, Kinds: settings.Kinds), CancellationToken.None);
+    private Task<IReadOnlyList<ClaimedJob>> ClaimFromAsync(IReadOnlyList<string> queues, int max, int ahead) =>
+        store.JobClaimAsync(new JobClaimParams(settings.WorkerId, queues, max, settings.Lease, Kinds: settings.Kinds,
+            Ahead: Math.Min(ahead, max), Reserve: settings.Concurrency), CancellationToken.None);
 
     /// <summary>
     /// Weighted or strict queues: tier by tier, each tier's share split by weight and claimed per queue; a queue's unused
     /// share goes to the tier's other queues before the next tier is asked. Once a claim has committed, a later failure
     /// keeps what was claimed (it is logged and tried again on the next pass) rather than losing it to the rescuer.
     /// </summary>
-    private async Task<IReadOnlyList<ClaimedJob>> ClaimByTiersAsync(IReadOnlyList<QueueTier> tiers, int free)
+    private async Task<IReadOnlyList<ClaimedJob>> ClaimByTiersAsync(IReadOnlyList<QueueTier> tiers, int want, int ahead)
     {
-        var claimed = new List<ClaimedJob>(free);
+        var claimed = new List<ClaimedJob>(want);
+        // The free slots are filled first, in claim order: a queue's share is ahead of them once they are.
+        int AheadIn(int share) => Math.Max(0, share - Math.Max(0, want - ahead - claimed.Count));
         try
         {
             foreach (var tier in tiers)
             {
-                var left = free - claimed.Count;
+                var left = want - claimed.Count;
                 if (left <= 0)
                     break;
                 var unused = 0;
                 var exhausted = new HashSet<string>(StringComparer.Ordinal);
                 foreach (var (queue, slots) in tier.Split(left))
                 {
-                    var got = await ClaimFromAsync([queue], slots);
+                    var got = await ClaimFromAsync([queue], slots, AheadIn(slots));
                     claimed.AddRange(got);
                     if (got.Count < slots)
                     {
@@ -188,7 +194,7 @@ internal sealed class Producer(
                 {
                     if (unused == 0)
                         break;
-                    var got = await ClaimFromAsync([queue], unused);
+                    var got = await ClaimFromAsync([queue], unused, AheadIn(unused));
                     claimed.AddRange(got);
                     unused -= got.Count;
                 }

@@ -66,7 +66,15 @@ public readonly record struct JobInsertResult(long Id, bool Duplicate);
 /// Only jobs of these kinds (null: any kind). A worker passes the kinds it has handlers for, so that a job no worker can run
 /// waits, uncharged, instead of burning its attempts on "no handler" errors; jobs of other kinds never block it.
 /// </param>
-public sealed record JobClaimParams(string WorkerId, IReadOnlyList<string> Queues, int Max, TimeSpan Lease, DateTimeOffset? Now = null, IReadOnlyList<string>? Kinds = null);
+/// <param name="Ahead">How many of <paramref name="Max"/> the worker claims ahead of its free slots, to start from memory later.</param>
+/// <param name="Reserve">
+/// On a queue with a concurrency limit, jobs claimed ahead are taken only while at least this many of its places stay free (a
+/// worker passes its slot count): the places a limit counts are held from the claim, so a worker of quick jobs whose buffer took
+/// all of them would leave other workers' free slots idle and fewer jobs running than the limit allows. Jobs for free slots
+/// are taken up to the limit regardless.
+/// </param>
+public sealed record JobClaimParams(string WorkerId, IReadOnlyList<string> Queues, int Max, TimeSpan Lease, DateTimeOffset? Now = null,
+    IReadOnlyList<string>? Kinds = null, int Ahead = 0, int Reserve = 0);
 
 /// <summary>A job handed to one worker for one attempt. (Id, Attempt, WorkerId) is the lease token.</summary>
 /// <param name="Id">The job.</param>

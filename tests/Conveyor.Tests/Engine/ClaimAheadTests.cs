@@ -75,6 +75,15 @@ public sealed class ClaimAheadTests
         Assert.True(rig.Store.LargestAsk > rig.Settings.Concurrency, $"claims asked for at most {rig.Store.LargestAsk}, no more than the {rig.Settings.Concurrency} slots");
         Assert.True(rig.Store.LargestAsk <= rig.Settings.Concurrency + 50, $"a claim asked for {rig.Store.LargestAsk}, beyond the slots plus the max ahead");
         Assert.True(mostRunning <= rig.Settings.Concurrency, $"{mostRunning} ran at once in {rig.Settings.Concurrency} slots");
+        // Each claim says which part is for the buffer (at least what it asks beyond the slots), and reserves the worker's
+        // slot count on limited queues.
+        Assert.All(rig.Store.ClaimsMade, c =>
+        {
+            Assert.Equal(rig.Settings.Concurrency, c.Reserve);
+            Assert.InRange(c.Ahead, Math.Max(0, c.Max - rig.Settings.Concurrency), c.Max);
+        });
+        Assert.Contains(rig.Store.ClaimsMade, c => c.Ahead > 0);
+        Assert.Equal(0, rig.Store.ClaimsMade[0].Ahead); // nothing started yet: the first claim is for free slots only
         Assert.Equal(308, rig.Store.Applied.Count); // each job's outcome once: none ran twice
         Assert.Equal([.. warmUp, .. ids], rig.Store.Applied.Select(o => o.Id).Order());
         Assert.All(ids, id => Assert.Equal(1, rig.Store[id].Attempt));

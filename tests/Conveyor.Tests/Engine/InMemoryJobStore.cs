@@ -18,6 +18,9 @@ internal sealed class InMemoryJobStore(TimeProvider clock) : IJobExecutionStore,
 
     /// <summary>The most jobs one claim asked for.</summary>
     public int LargestAsk { get; private set; }
+
+    /// <summary>Every claim's parameters, in order.</summary>
+    public List<JobClaimParams> ClaimsMade { get; } = [];
     public int HeartbeatCalls { get; private set; }
 
     /// <summary>Throws from the next N outcome writes (a store outage).</summary>
@@ -101,6 +104,7 @@ internal sealed class InMemoryJobStore(TimeProvider clock) : IJobExecutionStore,
         {
             Claims++;
             LargestAsk = Math.Max(LargestAsk, p.Max);
+            ClaimsMade.Add(p);
             var now = Now(p.Now);
             var ready = _rows.Values.Where(r => r.State is JobState.Queued or JobState.Scheduled && r.RunAt <= now && p.Queues.Contains(r.Queue)
                     && (p.Kinds is null || p.Kinds.Contains(r.Kind)))

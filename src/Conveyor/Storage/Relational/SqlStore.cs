@@ -164,6 +164,7 @@ public abstract partial class SqlStore : IConveyorStore
         command.CommandText = await _dialect.ClaimSqlAsync(session.Connection, command, p.Queues, ct);
         _dialect.BindNow(command, p.Now);
         command.With("worker_id", p.WorkerId).WithSeconds("lease", p.Lease).With("max", p.Max)
+            .With("ahead", Math.Clamp(p.Ahead, 0, p.Max)).With("reserve", Math.Max(0, p.Reserve))
             .With("kinds", p.Kinds is null ? null : JsonParameters.Strings(p.Kinds));
         var jobs = await ReadAllAsync(command, r => r.ClaimedJob(), ct, everyRowSet: true);
         await session.CommitAsync(ct);

@@ -25,14 +25,15 @@ FOR UPDATE;
 -- "Due" and the lease are judged by the database's clock, so a worker whose clock runs ahead starts nothing early.
 -- @kinds (null: any) holds the kinds the worker has handlers for: a job of another kind is passed over, uncharged, and
 -- waits for a worker that knows it, without holding back the jobs behind it.
--- Limits: "room" is how many a queue may start now (its concurrency limit less its running jobs, what is left of its rate
--- window). Of @max, @ahead are for the worker's buffer rather than its free slots; those come only from places beyond the
--- last @reserve (the worker's slot count), so that one worker's buffer never holds the places other workers' free slots
--- could run: with a limit of 10 and three workers of 4 slots, the first one's claim of 4 + 20 ahead had taken all 10 and
--- run 4 at a time while the others idled; now it takes 6 and the second 4. In a queue with a per-key limit, unkeyed jobs are walked as above, and keyed ones key by key: every key with
--- ready jobs is found by a skip scan of jobs_ready_key (one probe a key), the keys with places left are ranked by their
--- best job, and the first (room) of them give up to (limit - running) jobs each. So one key's backlog never hides other
--- keys' jobs behind it, and no more rows are locked than could be claimed. Jobs a limit holds back are not touched.
+-- Limits: "room" is how many a queue may start now (its concurrency limit less its running jobs, what is left of its
+-- rate window). Of @max, @ahead are for the worker's buffer rather than its free slots; those come only from places
+-- beyond the last @reserve (the worker's slot count), so that one worker's buffer never holds the places other workers'
+-- free slots could run: with a limit of 10 and three workers of 4 slots, the first one's claim of 4 + 20 ahead had
+-- taken all 10 and run 4 at a time while the others idled; now it takes 6 and the second 4. In a queue with a per-key
+-- limit, unkeyed jobs are walked as above, and keyed ones key by key: every key with ready jobs is found by a skip scan
+-- of jobs_ready_key (one probe a key), the keys with places left are ranked by their best job, and the first (room) of
+-- them give up to (limit - running) jobs each. So one key's backlog never hides other keys' jobs behind it, and no more
+-- rows are locked than could be claimed. Jobs a limit holds back are not touched.
 WITH RECURSIVE clock AS (SELECT coalesce(@now::timestamptz, now()) AS now, pg_current_xact_id()::text::bigint AS seq),
 allowed AS (SELECT array_agg(k) AS kinds FROM jsonb_array_elements_text(@kinds::jsonb) AS k),
 room AS (
@@ -50,8 +51,9 @@ room AS (
                    GROUP BY r.concurrency_key) AS k) END AS key_running
     FROM clock, jsonb_array_elements_text(@queues::jsonb) AS q(name)
     JOIN conveyor.queues AS l ON l.name = q.name
-    LEFT JOIN LATERAL (SELECT l.concurrency_limit - (SELECT count(*) FROM conveyor.jobs AS r WHERE r.state = 'running' AND r.queue = q.name) AS n
-                       WHERE l.concurrency_limit IS NOT NULL) AS spare ON true
+    LEFT JOIN LATERAL (
+        SELECT l.concurrency_limit - (SELECT count(*) FROM conveyor.jobs AS r WHERE r.state = 'running' AND r.queue = q.name) AS n
+        WHERE l.concurrency_limit IS NOT NULL) AS spare ON true
     WHERE l.concurrency_limit IS NOT NULL OR l.per_key_limit IS NOT NULL OR l.rate_limit IS NOT NULL
 ),
 keys(queue, concurrency_key) AS (

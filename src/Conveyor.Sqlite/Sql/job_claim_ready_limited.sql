@@ -23,10 +23,10 @@ SELECT id, priority, run_at FROM (
     LIMIT coalesce((
         SELECT max(0, min(@max,
             CASE WHEN concurrency_limit IS NULL THEN @max
-                 ELSE max(min(@max - @ahead, concurrency_limit - running.n), min(@max, concurrency_limit - running.n - @reserve)) END,
+                 ELSE (SELECT max(min(@max - @ahead, concurrency_limit - running.n), min(@max, concurrency_limit - running.n - @reserve))
+                       FROM (SELECT count(*) AS n FROM conveyor_jobs AS r WHERE r.state = 'running' AND r.queue = @queue) AS running) END,
             CASE WHEN rate_limit IS NULL THEN @max
                  WHEN rate_window_until IS NULL OR @now >= rate_window_until THEN rate_limit
                  ELSE rate_limit - rate_window_count END))
-        FROM conveyor_queues, (SELECT count(*) AS n FROM conveyor_jobs AS r WHERE r.state = 'running' AND r.queue = @queue) AS running
-        WHERE name = @queue AND paused_at IS NULL), CASE WHEN EXISTS (
+        FROM conveyor_queues WHERE name = @queue AND paused_at IS NULL), CASE WHEN EXISTS (
             SELECT 1 FROM conveyor_queues WHERE name = @queue AND paused_at IS NOT NULL) THEN 0 ELSE @max END))

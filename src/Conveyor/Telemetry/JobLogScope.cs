@@ -12,10 +12,13 @@ namespace Conveyor.Telemetry;
 internal sealed class JobLogScope(ClaimedJob job, string workerId, Activity? span) : IReadOnlyList<KeyValuePair<string, object?>>
 {
     // Built when a logger provider first reads the scope, not for every attempt: most attempts log nothing, and the values
-    // (boxed ids, a parsed trace id) were among the larger items of a no-op drain's allocation profile.
+    // (boxed ids, a parsed trace id) were among the larger items of a no-op drain's allocation profile. Two threads reading
+    // at once may both build them; either array is the same values.
     private KeyValuePair<string, object?>[]? _values;
 
-    private KeyValuePair<string, object?>[] Values => LazyInitializer.EnsureInitialized(ref _values, () =>
+    private KeyValuePair<string, object?>[] Values => _values ??= Build();
+
+    private KeyValuePair<string, object?>[] Build() =>
     [
         new("JobId", job.Id),
         new("Kind", job.Kind),
@@ -24,7 +27,7 @@ internal sealed class JobLogScope(ClaimedJob job, string workerId, Activity? spa
         new("WorkerId", workerId),
         new("TraceId", span?.TraceId.ToHexString()
             ?? (ActivityContext.TryParse(job.TraceParent, null, out var stored) ? stored.TraceId.ToHexString() : null)),
-    ]);
+    ];
 
     public KeyValuePair<string, object?> this[int index] => Values[index];
 
